@@ -1,0 +1,187 @@
+"""Incremental ingest: files -> documents -> chunks -> vectors, re-embedding only what changed."""
+from __future__ import annotations
+
+import hashlib
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+from index import store
+from index.dense import DenseIndex, faiss_id
+from index.embed.base import Embedder
+from ingest import readers
+from ingest.chunk import chunk_blocks
+from ingest.clean import blocks as clean_blocks
+from ingest.document import Document, content_hash
+from ingest.metadata import apply_overrides, extract, read_sidecar, sidecar_path
+from ingest.structure import label
+
+PIPELINE_VERSION = "1"   # bump when cleaning or chunking changes, so every file is processed again
+BATCH = 32
+
+Progress = Callable[[float, str], None]
+
+
+@dataclass
+class Summary:
+    added: int = 0
+    updated: int = 0
+    removed: int = 0
+    unchanged: int = 0
+    chunks_embedded: int = 0
+    seconds: float = 0.0
+    documents: int = 0
+    chunks: int = 0
+    errors: list[dict] = field(default_factory=list)   # {"path": ..., "reason": one line}
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def collect(paths: list[Path]) -> tuple[list[tuple[Path, str]], list[str], list[dict]]:
+    """Files to ingest with their source keys ("corpus/000.txt"), the folder prefixes whose
+    missing files mean removal, and errors for paths that are not there or not supported."""
+    files, prefixes, errors = [], [], []
+    for path in paths:
+        if path.is_dir():
+            prefixes.append(f"{path.resolve().name}/")
+            for file in sorted(p for p in path.rglob("*") if p.is_file() and not p.name.startswith(".")):
+                if file.name.endswith(".meta.json"):
+                    continue
+                key = f"{path.resolve().name}/{file.relative_to(path).as_posix()}"
+                if readers.supported(file):
+                    files.append((file, key))
+                else:
+                    errors.append({"path": key, "reason": f"skipped: unsupported file type '{file.suffix}'"})
+        elif path.is_file():
+            files.append((path, f"{path.resolve().parent.name}/{path.name}"))
+        else:
+            errors.append({"path": str(path), "reason": "no such file or folder"})
+    return files, prefixes, errors
+
+
+def file_sha(path: Path) -> str:
+    digest = hashlib.sha1(PIPELINE_VERSION.encode())
+    for part in (path, sidecar_path(path)):
+        if part.exists():
+            with open(part, "rb") as f:
+                for block in iter(lambda: f.read(1 << 20), b""):
+                    digest.update(block)
+    return digest.hexdigest()[:16]
+
+
+def build_document(path: Path, source: str, sha: str) -> Document:
+    """Read, clean, describe and chunk one file. Raises readers.ReadError / ValueError with a reason."""
+    extracted = readers.read(path)
+    paragraphs = clean_blocks(extracted.text)
+    if not paragraphs:
+        raise readers.ReadError("no text left after cleaning")
+    meta = extract(paragraphs, extracted.text)
+    meta.converted_from, meta.ocr = extracted.converted_from, extracted.ocr
+    meta = apply_overrides(meta, read_sidecar(path))
+    doc = Document(id=Document.id_for(source), source=source, sha=sha, text=extracted.text, meta=meta,
+                   pages=extracted.pages)
+    context = " – ".join(filter(None, [label(meta.title or path.stem), meta.province]))
+    doc.chunks = chunk_blocks(doc.id, paragraphs, context, extracted.pages)
+    return doc
+
+
+def _embed(embedder: Embedder, texts: list[str], progress: Progress | None) -> np.ndarray:
+    from tqdm import tqdm
+
+    out = []
+    bar = tqdm(total=len(texts), desc="embedding", unit="chunk", disable=not texts, leave=False)
+    for start in range(0, len(texts), BATCH):
+        out.append(embedder.embed_passages(texts[start:start + BATCH]))
+        bar.update(len(out[-1]))
+        if progress:
+            progress(min(1.0, (start + BATCH) / len(texts)), f"embedding {min(start + BATCH, len(texts))}/{len(texts)} chunks")
+    bar.close()
+    return np.vstack(out) if out else np.zeros((0, embedder.dim), dtype=np.float32)
+
+
+def ingest(paths: list[Path], embedder: Embedder, index_path: str | Path | None = None,
+           rebuild: bool = False, remove: list[str] | None = None, progress: Progress | None = None) -> Summary:
+    """Bring the index up to date with `paths`. Files that fail are reported in `errors` and the
+    rest goes on; a failing file that was indexed before keeps its indexed version.
+    `remove` lists document ids to drop explicitly."""
+    started = time.perf_counter()
+    summary = Summary()
+    with store.writer_lock(index_path):
+        try:
+            old = None if rebuild else store.load(index_path)
+        except store.IndexMissing:
+            old = None
+        if old is not None:
+            old.check_model(embedder.model_id)
+        old_docs = dict(old.documents) if old else {}
+        files, prefixes, summary.errors = collect(paths)
+
+        docs: dict[str, Document] = {}
+        seen: set[str] = set()
+        for n, (path, source) in enumerate(files):
+            doc_id = Document.id_for(source)
+            seen.add(doc_id)
+            if progress:
+                progress(n / max(1, len(files)) * 0.3, f"reading {source}")
+            try:
+                sha = file_sha(path)
+                if doc_id in old_docs and old_docs[doc_id].sha == sha:
+                    docs[doc_id] = old_docs[doc_id]
+                    summary.unchanged += 1
+                    continue
+                docs[doc_id] = build_document(path, source, sha)
+            except (readers.ReadError, ValueError, OSError) as err:
+                summary.errors.append({"path": source, "reason": str(err).splitlines()[0] if str(err) else type(err).__name__})
+                if doc_id in old_docs:
+                    docs[doc_id] = old_docs[doc_id]
+                continue
+            if doc_id in old_docs:
+                summary.updated += 1
+            else:
+                summary.added += 1
+
+        removals = set(remove or [])
+        for doc_id, doc in old_docs.items():
+            gone = doc_id not in seen and any(doc.source.startswith(p) for p in prefixes)
+            if doc_id in removals or gone:
+                docs.pop(doc_id, None)
+                summary.removed += 1
+            elif doc_id not in docs:
+                docs[doc_id] = doc
+
+        vectors = _vectors(docs, old, embedder, summary, progress)
+        dense = DenseIndex(embedder.dim)
+        chunks = [c for d in docs.values() for c in d.chunks]
+        dense.add([faiss_id(c.id) for c in chunks], vectors)
+        manifest = {"model": embedder.model_id, "backend": embedder.backend}
+        snapshot = store.Snapshot(manifest, docs, dense)
+        if old is None or summary.added or summary.updated or summary.removed:
+            store.save(snapshot, index_path)
+    summary.documents, summary.chunks = len(docs), len(chunks)
+    summary.seconds = round(time.perf_counter() - started, 3)
+    return summary
+
+
+def _vectors(docs: dict[str, Document], old: store.Snapshot | None, embedder: Embedder,
+             summary: Summary, progress: Progress | None) -> np.ndarray:
+    """A vector for every chunk in order: reused from the old index when the embedded text is
+    the same (content hash), embedded otherwise."""
+    known: dict[str, int] = {}
+    if old is not None:
+        known = {content_hash(c.embed_text): faiss_id(c.id) for c in old.chunks}
+    chunks = [c for d in docs.values() for c in d.chunks]
+    todo = [i for i, c in enumerate(chunks) if content_hash(c.embed_text) not in known]
+    fresh = _embed(embedder, [chunks[i].embed_text for i in todo], progress)
+    summary.chunks_embedded = len(todo)
+    out = np.zeros((len(chunks), embedder.dim), dtype=np.float32)
+    for row, i in enumerate(todo):
+        out[i] = fresh[row]
+    todo_set = set(todo)
+    for i, chunk in enumerate(chunks):
+        if i not in todo_set:
+            out[i] = old.dense.vector(known[content_hash(chunk.embed_text)])
+    return out
