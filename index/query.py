@@ -11,9 +11,18 @@ from index.lexical import doc_numbers
 from ingest.vietnamese import fold, has_diacritics, normalize
 
 GLOSSARY_FILE = Path(__file__).with_name("glossary.tsv")
-ENGLISH_HINTS = {"what", "which", "who", "whom", "when", "where", "how", "is", "are", "was", "were", "the", "of",
-                 "for", "does", "did", "do", "in", "by", "to", "a", "an", "and", "target", "rate", "many", "much"}
+COMMON_FILE = Path(__file__).with_name("vi_common.txt")
+COMMON_WEIGHT = 20   # how many corpus occurrences one line of the common-words list counts as
+# English words that are not also Vietnamese syllables typed without diacritics ("the", "do", "to" are).
+ENGLISH_HINTS = {"what", "which", "who", "whom", "when", "where", "how", "is", "are", "was", "were", "of", "for",
+                 "does", "did", "by", "and", "target", "targets", "rate", "many", "much", "should", "will", "with"}
 _SYLLABLE = re.compile(r"[^\W\d_]+")
+_TOKEN = re.compile(r"[^\W\d_]+|\d+")
+NUM = "<n>"   # every number is one token, so "năm" is restored before "2024"
+
+
+def _tokens(text: str) -> list[str]:
+    return [NUM if t[0].isdigit() else t for t in _TOKEN.findall(text.lower())]
 _QUOTED = re.compile(r"[\"“”«»]([^\"“”«»]+)[\"“”«»]")
 
 
@@ -28,9 +37,13 @@ class Query:
 
     @property
     def vietnamese(self) -> str:
-        """The query as Vietnamese text for the lexical index and the answer picker."""
-        parts = [self.restored or self.text] + self.glossary
-        return " ".join(parts)
+        """The query as Vietnamese text for the lexical index and the answer picker. For an English
+        query: its glossary terms and what English does not translate (numbers, codes, names)."""
+        if self.lang == "en":
+            kept = [w for w in re.findall(r"[\w./-]+", self.text) if re.search(r"\d", w) or has_diacritics(w)
+                    or (w.isupper() and len(w) > 1)]
+            return " ".join(self.glossary + kept)
+        return self.restored or self.text
 
     @property
     def for_embedding(self) -> str:
@@ -40,16 +53,21 @@ class Query:
 class Vocabulary:
     """Syllable and syllable-pair counts of the indexed text, keyed for diacritic restoration."""
 
-    def __init__(self, texts: list[str]):
+    def __init__(self, texts: list[str], common: Path | None = COMMON_FILE):
         self.unigrams: Counter[str] = Counter()
         self.bigrams: Counter[tuple[str, str]] = Counter()
-        for text in texts:
-            syllables = _SYLLABLE.findall(text.lower())
-            self.unigrams.update(syllables)
-            self.bigrams.update(zip(syllables, syllables[1:]))
+        extra = [] if common is None else [
+            line for line in common.read_text(encoding="utf-8").splitlines() if line and not line.startswith("#")]
+        for text, weight in [(t, 1) for t in texts] + [(normalize(t), COMMON_WEIGHT) for t in extra]:
+            tokens = _tokens(text)
+            for token in tokens:
+                self.unigrams[token] += weight
+            for pair in zip(tokens, tokens[1:]):
+                self.bigrams[pair] += weight
         self.forms: dict[str, list[str]] = defaultdict(list)
         for word in self.unigrams:
-            self.forms[fold(word)].append(word)
+            if word != NUM:
+                self.forms[fold(word)].append(word)
         self.total = sum(self.unigrams.values()) or 1
 
     def known_fraction(self, words: list[str]) -> float:
@@ -58,11 +76,11 @@ class Vocabulary:
     def restore(self, text: str) -> str:
         """Viterbi over the corpus's own spellings: "che phu rung" -> "che phủ rừng".
         Words the corpus does not know, numbers and punctuation stay as typed."""
-        pieces = re.split(r"([^\W\d_]+)", text)
-        words = [p.lower() for p in pieces[1::2]]
-        if not words:
+        pieces = re.split(r"([^\W\d_]+|\d+)", text)
+        words = [NUM if p[0].isdigit() else p.lower() for p in pieces[1::2]]
+        if not any(w != NUM for w in words):
             return text
-        candidates = [self.forms.get(fold(w)) or [w] for w in words]
+        candidates = [[w] if w == NUM else self.forms.get(fold(w)) or [w] for w in words]
 
         def unigram(w: str) -> float:
             return math.log((self.unigrams[w] + 0.1) / self.total)
@@ -77,6 +95,8 @@ class Vocabulary:
         path = max(best.values(), key=lambda x: x[0])[1]
         for i, word in enumerate(path):
             original = pieces[2 * i + 1]
+            if word == NUM or (original.isupper() and len(original) > 1) or pieces[2 * i].endswith(("/", "-")):
+                continue  # an acronym or part of a document number ("43-NQ/TW"): leave as typed
             pieces[2 * i + 1] = word.capitalize() if original[:1].isupper() else word
         return "".join(pieces)
 
@@ -102,12 +122,16 @@ def glossary_terms(text: str, glossary: list[tuple[str, str]]) -> list[str]:
 
 
 def detect_language(text: str, vocab: Vocabulary) -> str:
-    if has_diacritics(text):
-        return "vi"
+    """"vi", "vi_nodiac" or "en". English questions may carry Vietnamese names ("Lạng Sơn")."""
     words = [w.lower() for w in _SYLLABLE.findall(text)]
     if not words:
         return "vi"
-    if any(w in ENGLISH_HINTS for w in words) or vocab.known_fraction(words) < 0.6:
+    hints = sum(w in ENGLISH_HINTS for w in words)
+    if has_diacritics(text):
+        plain = [w for w in words if not has_diacritics(w)]
+        return "en" if hints >= 2 and vocab.known_fraction(plain) < 0.6 else "vi"
+    lowercase = [w for w in words if not w.isupper() or len(w) == 1]
+    if hints or vocab.known_fraction(lowercase or words) < 0.6:
         return "en"
     return "vi_nodiac"
 

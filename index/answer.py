@@ -1,0 +1,89 @@
+"""Answer from the top passages: the sentence that answers, its sources, other documents' figures, or "no answer"."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from index.query import Query
+from index.search import STOPWORDS, Hit
+from ingest.document import Chunk
+from ingest.vietnamese import fold
+
+# Below both thresholds the best passage is judged not to answer. Chosen with
+# `python -m bench retrieval`, which prints the top cosine and the query-word coverage of
+# answerable and unanswerable questions and the precision of this rule.
+MIN_COSINE = 0.86
+MIN_COVERAGE = 0.75
+MIN_CONFLICT_OVERLAP = 0.75   # share of the answer's indicator words another passage must contain
+
+FIGURE = re.compile(r"(?:(?:trên|dưới|khoảng|từ|đạt)\s+)?\d+(?:[.,]\d+)*(?:\s*[-–]\s*\d+(?:[.,]\d+)*)?\s*(?:%|‰)?")
+_SENTENCE_END = re.compile(r"(?<=[.;!?])\s+(?=[^\s])")
+_LIST_MARKER = re.compile(r"^\s*(?:\(\d+\)|[-–•+]|[a-zđ]\)|\d+(?:\.\d+)*\.?)\s+")
+
+
+@dataclass
+class Answer:
+    text: str                          # the answering sentence, as written
+    figures: list[tuple[int, int]]     # spans of key figures in `text`
+    sources: list[Chunk]               # passages that say it (the same line may stand in several documents)
+    others: list[tuple[Chunk, str]] = field(default_factory=list)  # other documents' differing statements
+
+
+def content_words(text: str) -> set[str]:
+    return {w for w in re.findall(r"[^\W\d_]+", fold(text)) if w not in STOPWORDS and len(w) > 1}
+
+
+def sentences(text: str) -> list[str]:
+    """Sentences and semicolon clauses of a passage, list markers removed."""
+    text = _LIST_MARKER.sub("", text).strip()
+    return [s.strip() for s in _SENTENCE_END.split(text) if s.strip()]
+
+
+def figures(text: str) -> list[tuple[int, int]]:
+    return [m.span() for m in FIGURE.finditer(text) if re.search(r"\d", m.group())]
+
+
+def figure_values(text: str) -> set[str]:
+    return {re.sub(r"\s+", "", m.group()) for m in FIGURE.finditer(text) if re.search(r"\d", m.group())}
+
+
+def best_sentence(text: str, words: set[str]) -> str:
+    """The sentence sharing most query words; among ties, one with a figure, then the first."""
+    options = sentences(text) or [text]
+    return max(options, key=lambda s: (len(words & content_words(s)), bool(figures(s)), -options.index(s)))
+
+
+def coverage(query_words: set[str], chunk: Chunk) -> float:
+    """Share of the query's content words found in the passage or its headings."""
+    if not query_words:
+        return 0.0
+    return len(query_words & content_words(chunk.text + " " + " ".join(chunk.section))) / len(query_words)
+
+
+def is_answerable(query: Query, top: Hit) -> bool:
+    words = content_words(query.vietnamese)
+    return (top.dense or 0.0) >= MIN_COSINE or coverage(words, top.chunk) >= MIN_COVERAGE
+
+
+def answer(query: Query, hits: list[Hit]) -> Answer | None:
+    """The answering sentence of the best passage with all its sources, plus passages in other
+    documents that state the same indicator with different figures. None when nothing answers."""
+    if not hits or not is_answerable(query, hits[0]):
+        return None
+    top = hits[0]
+    words = content_words(query.vietnamese)
+    text = best_sentence(top.chunk.text, words)
+    sources = [top.chunk, *top.also_in]
+    indicator = (content_words(text) & words) or content_words(text)
+    values = figure_values(text)
+    others: list[tuple[Chunk, str]] = []
+    cited = {c.doc_id for c in sources}
+    for hit in hits[1:]:
+        if hit.chunk.doc_id in cited or not indicator:
+            continue
+        candidate = best_sentence(hit.chunk.text, indicator)
+        overlap = len(indicator & content_words(candidate)) / len(indicator)
+        if overlap >= MIN_CONFLICT_OVERLAP and figure_values(candidate) and figure_values(candidate) != values:
+            others.append((hit.chunk, candidate))
+            cited.add(hit.chunk.doc_id)
+    return Answer(text=text, figures=figures(text), sources=sources, others=others)

@@ -1,0 +1,195 @@
+"""Hybrid retrieval: dense (FAISS) and lexical (BM25) rankings fused by weighted reciprocal rank, with filters and phrases."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from index.dense import faiss_id
+from index.embed.base import Embedder
+from index.lexical import LexicalIndex, doc_numbers
+from index.query import Query, Vocabulary, analyze, load_glossary
+from index.store import Snapshot
+from ingest.document import Chunk, Document
+from ingest.vietnamese import fold, normalize
+
+CANDIDATES = 60   # depth of each ranking before fusion
+RRF_K = 60
+
+# Weight of (dense, lexical) per query language, measured with `python -m bench retrieval`:
+# English words match nothing lexically but numbers, codes and glossary terms, so dense leads;
+# a query typed without diacritics is embedded after restoring them, and BM25 on folded text
+# matches it exactly, so both count fully.
+WEIGHTS = {"vi": (1.0, 1.0), "vi_nodiac": (1.0, 1.0), "en": (1.0, 0.5)}
+MODES = ("smart", "phrase", "number")
+
+
+@dataclass
+class Filters:
+    province: str | None = None
+    type: str | None = None
+    year: int | None = None
+    doc: str | None = None     # document id
+
+    def accepts(self, doc: Document) -> bool:
+        meta = doc.meta
+        if self.province and fold(meta.province or "") != fold(self.province):
+            return False
+        if self.type and fold(meta.type or "") != fold(self.type):
+            return False
+        if self.year and str(self.year) not in (meta.date or "")[:4] and str(self.year) not in (meta.title or ""):
+            return False
+        return not self.doc or doc.id == self.doc
+
+
+@dataclass
+class Hit:
+    chunk: Chunk
+    score: float
+    dense: float | None = None          # cosine of the query and the chunk
+    lexical: float | None = None        # BM25 score
+    highlights: list[tuple[int, int]] = field(default_factory=list)   # character spans in chunk.text
+    also_in: list[Chunk] = field(default_factory=list)                # the same passage in other documents
+
+
+def find_spans(text: str, needle: str, accent_insensitive: bool = True) -> list[tuple[int, int]]:
+    """Where `needle` occurs in `text` as whole words, ignoring case, spacing and (optionally) accents.
+    Offsets index `text` itself (folding keeps one character per character)."""
+    hay, pin = (fold(text), fold(needle)) if accent_insensitive else (text.lower(), normalize(needle).lower())
+    words = [re.escape(w) for w in pin.split()]
+    if not words:
+        return []
+    pattern = re.compile(r"(?<!\w)" + r"\s+".join(words) + r"(?!\w)")
+    return [m.span() for m in pattern.finditer(hay)]
+
+
+def term_spans(text: str, query: Query) -> list[tuple[int, int]]:
+    """Spans of query words (and their glossary / restored forms) in `text`, for highlighting."""
+    spans = []
+    for phrase in query.phrases:
+        spans += find_spans(text, phrase)
+    for term in set(re.findall(r"[\w./-]+", fold(query.vietnamese))):
+        if len(term) > 1 and term not in STOPWORDS:
+            spans += find_spans(text, term)
+    return merge_spans(spans)
+
+
+def merge_spans(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    out: list[tuple[int, int]] = []
+    for start, end in sorted(spans):
+        if out and start <= out[-1][1] + 1:
+            out[-1] = (out[-1][0], max(out[-1][1], end))
+        else:
+            out.append((start, end))
+    return out
+
+
+STOPWORDS = {fold(w) for w in (
+    "là bao nhiêu gì nào của năm có được không ai khi những các và trong về cho theo với này đó thì mà "
+    "như thế nào đâu ở tại bởi do sẽ đã đang hãy phải mục tiêu chỉ tiêu").split()}
+
+
+class Searcher:
+    """Searches one index snapshot with the embedder that built it."""
+
+    def __init__(self, snapshot: Snapshot, embedder: Embedder):
+        snapshot.check_model(embedder.model_id)
+        self.snapshot = snapshot
+        self.embedder = embedder
+        self.chunks = snapshot.chunks
+        self.lexical = LexicalIndex([" ".join([*c.section[-2:], c.text]) for c in self.chunks])
+        self.vocab = Vocabulary([c.text for c in self.chunks] + [" ".join(c.section) for c in self.chunks])
+        self.glossary = load_glossary()
+        self.weights = dict(WEIGHTS)
+
+    def analyze(self, text: str) -> Query:
+        return analyze(text, self.vocab, self.glossary)
+
+    def allowed(self, filters: Filters | None) -> list[int] | None:
+        if not filters:
+            return None
+        docs = {d.id for d in self.snapshot.documents.values() if filters.accepts(d)}
+        return [i for i, c in enumerate(self.chunks) if c.doc_id in docs]
+
+    def dense_ranking(self, query: Query, allowed: list[int] | None) -> dict[int, float]:
+        vector = self.embedder.embed_query(query.for_embedding)
+        ids = None if allowed is None else [faiss_id(self.chunks[i].id) for i in allowed]
+        hits = self.snapshot.dense.search(vector, CANDIDATES, ids)
+        return {self.snapshot.by_faiss_id[fid]: score for fid, score in hits}
+
+    def lexical_ranking(self, query: Query, allowed: list[int] | None) -> dict[int, float]:
+        scores = self.lexical.scores(query.vietnamese)
+        if allowed is not None:
+            mask = np.zeros_like(scores, dtype=bool)
+            mask[allowed] = True
+            scores = np.where(mask, scores, 0)
+        top = np.argsort(-scores)[:CANDIDATES]
+        return {int(i): float(scores[i]) for i in top if scores[i] > 0}
+
+    def search(self, text: str, k: int = 10, filters: Filters | None = None, mode: str = "smart",
+               accent_insensitive: bool = True, query: Query | None = None) -> list[Hit]:
+        """Ranked hits; identical passages from several documents come back once, with `also_in`."""
+        if mode not in MODES:
+            raise ValueError(f"unknown mode '{mode}' (one of {', '.join(MODES)})")
+        query = query or self.analyze(text)
+        if mode == "phrase" and not query.phrases:
+            query.phrases = [query.text.strip("\"“”")]
+        if mode == "number" and not query.numbers:
+            query.numbers = doc_numbers(query.text)
+        allowed = self.allowed(filters)
+        dense = self.dense_ranking(query, allowed) if mode == "smart" else {}
+        lexical = self.lexical_ranking(query, allowed)
+        fused = fuse([dense, lexical], self.weights[query.lang] if mode == "smart" else (0.0, 1.0))
+        if mode != "smart" or query.phrases or query.numbers:
+            fused = self.require_literal(fused, query, accent_insensitive, allowed)
+        hits = []
+        for i, score in sorted(fused.items(), key=lambda x: -x[1]):
+            chunk = self.chunks[i]
+            hits.append(Hit(chunk, score, dense.get(i), lexical.get(i), term_spans(chunk.text, query)))
+        return dedupe(hits)[:k]
+
+    def require_literal(self, fused: dict[int, float], query: Query, accent_insensitive: bool,
+                        allowed: list[int] | None) -> dict[int, float]:
+        """Keep only chunks containing every quoted phrase and document number; chunks that contain
+        them but were not in either ranking are added with a small score."""
+        needles = [(p, accent_insensitive) for p in query.phrases] + [(n, True) for n in query.numbers]
+        pool = allowed if allowed is not None else range(len(self.chunks))
+        keep = {}
+        for i in pool:
+            text = self.chunks[i].text
+            if all(find_spans(text, needle, insensitive) for needle, insensitive in needles):
+                keep[i] = fused.get(i, 0.0)
+        return keep
+
+
+def fuse(rankings: list[dict[int, float]], weights: tuple[float, ...], k: int = RRF_K) -> dict[int, float]:
+    """Weighted reciprocal-rank fusion: sum over rankings of weight / (k + rank)."""
+    fused: dict[int, float] = {}
+    for ranking, weight in zip(rankings, weights):
+        if not weight:
+            continue
+        for rank, (i, _) in enumerate(sorted(ranking.items(), key=lambda x: -x[1]), start=1):
+            fused[i] = fused.get(i, 0.0) + weight / (k + rank)
+    return fused
+
+
+def dedupe(hits: list[Hit]) -> list[Hit]:
+    """One hit per distinct passage text; copies from other documents go to `also_in`."""
+    first: dict[str, Hit] = {}
+    out = []
+    for hit in hits:
+        key = passage_key(hit.chunk.text)
+        if key in first:
+            if hit.chunk.doc_id != first[key].chunk.doc_id:
+                first[key].also_in.append(hit.chunk)
+            continue
+        first[key] = hit
+        out.append(hit)
+    return out
+
+
+def passage_key(text: str) -> str:
+    """Passage identity across documents: folded words without list markers ("(16)", "- ")."""
+    text = re.sub(r"^\s*(?:\(\d+\)|[-–•+]|\d+(?:\.\d+)*\.?)\s*", "", text)
+    return " ".join(re.findall(r"\w+", fold(text)))
