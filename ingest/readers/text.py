@@ -1,11 +1,32 @@
-"""Plain text and Markdown files."""
+"""Plain text and Markdown files, and the checks every reader shares."""
 from __future__ import annotations
 
 from pathlib import Path
 
+from ingest import legacy
 from ingest.readers import Extracted, ReadError, register
 
-MAX_BYTES = 50 * 1024 * 1024
+MB = 1024 * 1024
+MAX_BYTES = 50 * MB
+
+# Windows code page 1252 for 80-9F (curly quotes, dashes), Latin-1 elsewhere: how an 8-bit
+# TCVN3/VNI .txt saved on Windows reads, without failing on the five bytes cp1252 leaves undefined.
+_CP1252_C1 = {}
+for _byte in range(0x80, 0xA0):
+    try:
+        _CP1252_C1[_byte] = bytes([_byte]).decode("cp1252")
+    except UnicodeDecodeError:
+        pass
+
+
+def check_size(path: Path, limit: int) -> int:
+    """The file's size, from its metadata only (a 500 MB file is refused without reading it)."""
+    size = path.stat().st_size
+    if size == 0:
+        raise ReadError("empty file (0 bytes)")
+    if size > limit:
+        raise ReadError(f"file too large ({size / MB:.0f} MB > {limit // MB} MB limit)")
+    return size
 
 
 def decode(data: bytes) -> str:
@@ -22,15 +43,26 @@ def decode(data: bytes) -> str:
         raise ReadError(f"not valid UTF-8 text (byte {err.start}); save it as UTF-8") from None
 
 
+def decode_legacy(data: bytes) -> tuple[str, str | None]:
+    """Bytes -> (Unicode text, "TCVN3"/"VNI" when converted). UTF-8 text may still hold TCVN3/VNI
+    characters (pasted from an old document); 8-bit bytes that are not UTF-8 are read as Windows
+    Latin and kept only when they are TCVN3/VNI, otherwise the UTF-8 error stands."""
+    try:
+        return legacy.convert(decode(data))
+    except ReadError:
+        if b"\x00" in data:
+            raise
+        text, encoding = legacy.convert(data.decode("latin-1").translate(_CP1252_C1))
+        if encoding is None:
+            raise
+        return text, encoding
+
+
 @register(".txt", ".md")
 def read_text(path: Path) -> Extracted:
-    size = path.stat().st_size
-    if size == 0:
-        raise ReadError("empty file (0 bytes)")
-    if size > MAX_BYTES:
-        raise ReadError(f"file too large ({size // (1024 * 1024)} MB > {MAX_BYTES // (1024 * 1024)} MB)")
-    text = decode(path.read_bytes())
+    check_size(path, MAX_BYTES)
+    text, encoding = decode_legacy(path.read_bytes())
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     if not text.strip():
         raise ReadError("no text in file (only whitespace)")
-    return Extracted(text=text)
+    return Extracted(text=text, converted_from=encoding)

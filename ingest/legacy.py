@@ -1,0 +1,150 @@
+"""Pre-Unicode Vietnamese encodings: detect TCVN3 (ABC) and VNI text and convert it to Unicode.
+
+Documents typed before Unicode use 8-bit fonts whose glyphs sit on Latin-1 code points:
+- TCVN3 / ABC (fonts ".VnTime", ".VnArial", ...): one byte per letter, "Trång rõng míi" for
+  "Trồng rừng mới". It has codes for lowercase toned letters and for Ă Â Ê Ô Ơ Ư Đ only; capitals
+  with a tone were typed with the all-caps fonts (".VnTimeH"), which show the lowercase codes as
+  capitals, so text in such a font is upper-cased after conversion (`upper=True`).
+- VNI (fonts "VNI-Times", "VNI-Helve", ...): a base letter followed by a mark byte, "Troàng röøng
+  môùi"; capitals take capital marks ("TROÀNG").
+
+In a .docx or a PDF text layer such text is Unicode Latin-1 characters (U+00A0-U+00FF) in a legacy
+font; in a .txt file it is raw bytes, read as Latin-1. `font_encoding` tells the encoding from a font
+name; `detect` tells it from the characters alone, for files that carry no font names.
+"""
+from __future__ import annotations
+
+import re
+import unicodedata
+
+TCVN3 = "TCVN3"
+VNI = "VNI"
+
+# TCVN 5712:1993 VN3 (ABC), checked against glibc's TCVN5712-1 table for these code points.
+_TCVN3_CODES = "¡¢£¤¥¦§¨©ª«¬\xad®µ¶·¸¹»¼½¾ÆÇÈÉÊËÌÎÏÐÑÒÓÔÕÖ×ØÜÝÞßáâãäåæçèéêëìíîïñòóôõö÷øùúûüýþ"
+_TCVN3_CHARS = "ĂÂÊÔƠƯĐăâêôơưđàảãáạằẳẵắặầẩẫấậèẻẽéẹềểễếệìỉĩíịòỏõóọồổỗốộờởỡớợùủũúụừửữứựỳỷỹýỵ"
+assert len(_TCVN3_CODES) == len(_TCVN3_CHARS) == 74
+_TCVN3_TABLE = str.maketrans(_TCVN3_CODES, _TCVN3_CHARS)
+# Codes in A1-BE are letters in TCVN3 but punctuation in Latin-1 text, and never VNI marks.
+_TCVN3_SIGNAL = re.compile("[" + re.escape(_TCVN3_CODES[:23]) + "]")
+
+# VNI: tone marks after a vowel; circumflex (+ tone) after a/e/o; breve (+ tone) after a.
+_TONES = "̣́̀̉̃"                       # acute, grave, hook, tilde, dot below (combining)
+_VNI_TONE = dict(zip("ùøûõï", _TONES))
+_VNI_CIRCUMFLEX = dict(zip("âáàåãä", ["̂"] + [f"̂{t}" for t in _TONES]))
+_VNI_BREVE = dict(zip("êéèúüë", ["̆"] + [f"̆{t}" for t in _TONES]))
+_VNI_SINGLE = {"ñ": "đ", "ô": "ơ", "ö": "ư", "í": "í", "ì": "ì", "æ": "ỉ", "ó": "ĩ", "ò": "ị", "î": "ỵ"}
+_VNI_SINGLE.update({k.upper(): v.upper() for k, v in _VNI_SINGLE.items()})
+_VNI_PAIR = re.compile(
+    "([aA])([" + "".join(_VNI_BREVE) + "".join(_VNI_BREVE).upper() + "])"
+    "|([aAeEoO])([" + "".join(_VNI_CIRCUMFLEX) + "".join(_VNI_CIRCUMFLEX).upper() + "])"
+    "|([aAeEoOuUyYôÔöÖ])([" + "".join(_VNI_TONE) + "".join(_VNI_TONE).upper() + "])"
+)
+# One left-to-right pass: a pair where there is one, else a single-code letter ("ô" alone is ơ,
+# but "oâ" is ô and must not be read again as ơ).
+_VNI_TOKEN = re.compile(_VNI_PAIR.pattern + "|([" + "".join(_VNI_SINGLE) + "])")
+
+# Vietnamese letters that only Unicode text has (not in Latin-1, so never produced by a legacy font).
+_UNICODE_SIGNAL = re.compile("[ăĂđĐơƠưƯĩĨũŨ\u1ea0-\u1ef9]")
+
+
+def _vni_token(match: re.Match) -> str:
+    if match.group(7):
+        return _VNI_SINGLE[match.group(7)]
+    base = match.group(1) or match.group(3) or match.group(5)
+    mark = (match.group(2) or match.group(4) or match.group(6)).lower()
+    if match.group(1):
+        combining = _VNI_BREVE[mark]
+    elif match.group(3):
+        combining = _VNI_CIRCUMFLEX[mark]
+    else:
+        combining = _VNI_TONE[mark]
+    base = _VNI_SINGLE.get(base, base)  # ô/ö are ơ/ư before their tone mark
+    return unicodedata.normalize("NFC", base + combining)
+
+
+def to_unicode(text: str, encoding: str, upper: bool = False) -> str:
+    """Convert legacy-font text (Latin-1 characters) to Unicode NFC; ASCII passes through."""
+    if encoding == TCVN3:
+        out = text.translate(_TCVN3_TABLE)
+    elif encoding == VNI:
+        out = _VNI_TOKEN.sub(_vni_token, text)
+    else:
+        raise ValueError(f"unknown legacy encoding {encoding!r}")
+    return out.upper() if upper else out
+
+
+def font_encoding(font: str | None) -> tuple[str | None, bool]:
+    """(encoding, all-caps font) for a font name: ".VnTime" -> TCVN3, ".VnTimeH" -> TCVN3 all caps,
+    "VNI-Times" -> VNI. PDF names may carry a subset prefix ("ABCDEF+") or a style (",Bold")."""
+    if not font:
+        return None, False
+    name = re.sub(r"^[A-Z]{6}\+", "", font.strip())
+    lower = name.lower()
+    if re.match(r"vni[-_ ]", lower):
+        return VNI, False
+    if re.match(r"\.?vn[a-z]", lower):
+        family = re.split(r"[,\- ]", name.lstrip("."))[0]
+        return TCVN3, family.endswith("H")
+    return None, False
+
+
+def detect(text: str) -> str | None:
+    """TCVN3, VNI or None (Unicode or not Vietnamese) from the characters alone.
+
+    Vietnamese has a special letter every few syllables, so a legacy text carries its signature
+    densely: TCVN3 codes that are punctuation in Latin-1 ("µ¸¶·¹®¬"), or VNI vowel + mark pairs
+    ("aù", "oà"). A text whose Unicode-only Vietnamese letters (ă đ ơ ư ạ ...) are at least as
+    many is Unicode already; a text with only a stray "©" or "où" (French) stays as it is.
+    """
+    letters = sum(ch.isalpha() for ch in text)
+    tcvn = len(_TCVN3_SIGNAL.findall(text))
+    vni = len(_VNI_PAIR.findall(text))
+    unicode_ = len(_UNICODE_SIGNAL.findall(text))
+    enough = max(3, letters // 100)
+    if unicode_ >= max(tcvn, vni):
+        return None
+    if tcvn >= enough and tcvn >= vni:
+        return TCVN3
+    if vni >= enough and tcvn < enough:
+        return VNI
+    return None
+
+
+def convert(text: str) -> tuple[str, str | None]:
+    """(text in Unicode, the encoding it was converted from or None when it was left as it is)."""
+    encoding = detect(text)
+    return (to_unicode(text, encoding), encoding) if encoding else (text, None)
+
+
+def from_unicode(text: str, encoding: str) -> str:
+    """Unicode -> legacy-font characters, for building test fixtures. TCVN3 has no capitals with a
+    tone: they are written as their lowercase code, as the all-caps fonts expect."""
+    text = unicodedata.normalize("NFC", text)
+    if encoding == TCVN3:
+        table = dict(zip(_TCVN3_CHARS, _TCVN3_CODES))
+        return "".join(table.get(ch) or table.get(ch.lower(), ch) for ch in text)
+    if encoding == VNI:
+        single = {v: k for k, v in _VNI_SINGLE.items() if k != v}
+        marks = {c: m for table in (_VNI_TONE, _VNI_CIRCUMFLEX, _VNI_BREVE) for m, c in table.items()}
+        out = []
+        for ch in text:
+            if ch in single:
+                out.append(single[ch])
+                continue
+            decomposed = unicodedata.normalize("NFD", ch)
+            base, rest = decomposed[0], decomposed[1:]
+            if not rest or not base.isascii():
+                out.append(ch)
+                continue
+            horn = "̛" in rest
+            rest = rest.replace("̛", "")
+            if horn:  # ơ/ư + tone: the horn letter is a single code, the tone its mark
+                base = single[unicodedata.normalize("NFC", base + "̛")]
+            if base.lower() == "i" and rest:
+                out.append(single.get(ch, ch))  # í ì are the same code point in VNI
+                continue
+            mark = marks[rest] if rest in marks else marks[rest[::-1]]
+            out.append(base + (mark.upper() if base.isupper() else mark))
+        return "".join(out)
+    raise ValueError(f"unknown legacy encoding {encoding!r}")
