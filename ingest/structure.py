@@ -17,7 +17,7 @@ HEADINGS: list[tuple[int, re.Pattern]] = [
     (3, re.compile(r"^\d+\s*\.\s+\S")),
     (6, re.compile(r"^[a-zđ]\)\s+\S")),
 ]
-LABEL_CHARS = 80
+LABEL_CHARS = 50
 
 
 def heading_level(text: str) -> int | None:

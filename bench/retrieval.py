@@ -1,0 +1,178 @@
+"""`python -m bench retrieval`: hit@k and MRR@10 per language for the engine, its parts and a tutorial baseline."""
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+from collections import defaultdict
+from pathlib import Path
+
+import numpy as np
+
+from index.answer import MIN_COSINE, MIN_COVERAGE, content_words, coverage
+from index.dense import DenseIndex
+from index.embed import load_embedder
+from index.engine import Engine
+from index.search import WEIGHTS
+from ingest.pipeline import ingest
+from ingest.vietnamese import normalize
+
+ROOT = Path(__file__).resolve().parent.parent
+QA_FILE = Path(__file__).with_name("qa.jsonl")
+BENCH_INDEX = ROOT / ".index-bench"
+LANGS = ("vi", "vi_nodiac", "en")
+KS = (1, 3, 5, 10)
+
+
+def norm(text: str) -> str:
+    return " ".join(normalize(text).lower().split())
+
+
+def load_qa(path: Path = QA_FILE) -> list[dict]:
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def first_hit(texts: list[str], gold: list[str]) -> int | None:
+    """1-based rank of the first text containing a gold evidence string."""
+    golds = [norm(g) for g in gold]
+    for rank, text in enumerate(texts, start=1):
+        if any(g in norm(text) for g in golds):
+            return rank
+    return None
+
+
+class NaiveBaseline:
+    """What a tutorial builds: RecursiveCharacterTextSplitter(1000, 100) on the raw files, the same
+    model, a flat FAISS index, dense search only."""
+
+    def __init__(self, corpus: Path, embedder):
+        from langchain_text_splitters import RecursiveCharacterTextSplitter
+
+        splitter = RecursiveCharacterTextSplitter(chunk_size=1000, chunk_overlap=100)
+        self.texts = [c for f in sorted(corpus.glob("*.txt")) for c in splitter.split_text(f.read_text("utf-8"))]
+        self.embedder = embedder
+        self.index = DenseIndex(embedder.dim)
+        self.index.add(list(range(len(self.texts))), embedder.embed_passages(self.texts))
+
+    def search(self, question: str, k: int = 10) -> list[str]:
+        return [self.texts[i] for i, _ in self.index.search(self.embedder.embed_query(question), k)]
+
+
+def engine_texts(engine: Engine, question: str, k: int = 10) -> list[str]:
+    """Result passages, each with the copies of it in other documents (shown once, cited twice)."""
+    query = engine.searcher.analyze(question)
+    hits = engine.searcher.search(question, k, query=query)
+    return [hit.chunk.text for hit in hits]
+
+
+def metrics(ranks: list[int | None]) -> dict:
+    n = len(ranks) or 1
+    out = {f"hit@{k}": sum(1 for r in ranks if r and r <= k) / n for k in KS}
+    out["mrr@10"] = sum(1 / r for r in ranks if r and r <= 10) / n
+    out["n"] = len(ranks)
+    return out
+
+
+def table(rows: dict[str, dict[str, dict]]) -> str:
+    lines = ["| system | subset | n | hit@1 | hit@3 | hit@5 | hit@10 | MRR@10 |", "|---|---|---|---|---|---|---|---|"]
+    for system, subsets in rows.items():
+        for subset, m in subsets.items():
+            lines.append(f"| {system} | {subset} | {m['n']} | " + " | ".join(
+                f"{m[key]:.3f}" for key in ("hit@1", "hit@3", "hit@5", "hit@10", "mrr@10")) + " |")
+    return "\n".join(lines)
+
+
+def run(args) -> dict:
+    qa = load_qa(args.qa)
+    answerable = [q for q in qa if q["gold"]]
+    embedder = load_embedder(args.model, args.backend)
+    summary = ingest([ROOT / "corpus"], embedder, args.index_dir)
+    print(f"index: {summary.documents} documents, {summary.chunks} chunks ({summary.chunks_embedded} embedded now)")
+    engine = Engine(args.index_dir, embedder)
+
+    systems = {"engine (hybrid)": None, "dense only": (1.0, 0.0), "lexical only": (0.0, 1.0)}
+    rows: dict[str, dict[str, dict]] = {}
+    for name, weights in systems.items():
+        engine.searcher.weights = {lang: weights for lang in LANGS} if weights else dict(WEIGHTS)
+        ranks = {q["id"]: first_hit(engine_texts(engine, q["question"]), q["gold"]) for q in answerable}
+        rows[name] = _by_lang(answerable, ranks)
+    engine.searcher.weights = dict(WEIGHTS)
+
+    if not args.no_baseline:
+        baseline = NaiveBaseline(ROOT / "corpus", embedder)
+        ranks = {q["id"]: first_hit(baseline.search(q["question"]), q["gold"]) for q in answerable}
+        rows["tutorial baseline (1000/100 chars, dense)"] = _by_lang(answerable, ranks)
+
+    print("\n## Retrieval (gold evidence line in the top k)\n")
+    print(table(rows))
+    answers = answer_quality(engine, qa)
+    print("\n## Answers\n")
+    for key, value in answers.items():
+        print(f"- {key}: {value}")
+    return {"retrieval": rows, "answers": answers}
+
+
+def _by_lang(questions: list[dict], ranks: dict[str, int | None]) -> dict[str, dict]:
+    out = {lang: metrics([ranks[q["id"]] for q in questions if q["lang"] == lang]) for lang in LANGS}
+    out["all"] = metrics([ranks[q["id"]] for q in questions])
+    return out
+
+
+def answer_quality(engine: Engine, qa: list[dict]) -> dict:
+    """Answer accuracy (the expected figure or name is in the answer sentence), no-answer precision
+    and recall, and the score distributions behind the no-answer thresholds."""
+    correct = defaultdict(list)
+    said_none, truly_none = [], []
+    top_cos = {"answerable": [], "no_answer": []}
+    top_cov = {"answerable": [], "no_answer": []}
+    for q in qa:
+        response = engine.search(q["question"])
+        query = engine.searcher.analyze(q["question"])
+        hits = engine.searcher.search(q["question"], 10, query=query)
+        group = "answerable" if q["gold"] else "no_answer"
+        if hits:
+            top_cos[group].append(hits[0].dense or 0.0)
+            top_cov[group].append(coverage(content_words(query.vietnamese), hits[0].chunk))
+        if response["answer"] is None:
+            said_none.append(q["id"])
+        if not q["gold"]:
+            truly_none.append(q["id"])
+            continue
+        ok = response["answer"] is not None and norm(q["answer"]) in norm(response["answer"]["text"])
+        correct[q["lang"]].append(ok)
+    out = {f"answer accuracy ({lang})": f"{sum(v)}/{len(v)} = {sum(v) / len(v):.3f}" for lang, v in correct.items()}
+    everything = [ok for v in correct.values() for ok in v]
+    out["answer accuracy (all)"] = f"{sum(everything)}/{len(everything)} = {sum(everything) / len(everything):.3f}"
+    right = len(set(said_none) & set(truly_none))
+    out["no-answer precision"] = f"{right}/{len(said_none)} = {right / max(1, len(said_none)):.3f}"
+    out["no-answer recall"] = f"{right}/{len(truly_none)} = {right / max(1, len(truly_none)):.3f}"
+    out["wrongly refused"] = ", ".join(sorted(set(said_none) - set(truly_none))) or "none"
+    for group in top_cos:
+        if top_cos[group]:
+            out[f"top cosine, {group}"] = _spread(top_cos[group])
+            out[f"top coverage, {group}"] = _spread(top_cov[group])
+    out["rule"] = f"answer if top cosine >= {MIN_COSINE} or query-word coverage >= {MIN_COVERAGE}"
+    return out
+
+
+def _spread(values: list[float]) -> str:
+    v = np.asarray(values)
+    return f"min {v.min():.3f} / median {statistics.median(values):.3f} / max {v.max():.3f}"
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench retrieval", description=__doc__)
+    parser.add_argument("--qa", type=Path, default=QA_FILE)
+    parser.add_argument("--index-dir", type=Path, default=BENCH_INDEX)
+    parser.add_argument("--model")
+    parser.add_argument("--backend")
+    parser.add_argument("--no-baseline", action="store_true")
+    parser.add_argument("--json", type=Path, help="also write the figures to this file")
+    args = parser.parse_args(argv)
+    result = run(args)
+    if args.json:
+        args.json.write_text(json.dumps(result, ensure_ascii=False, indent=1), encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()
