@@ -129,7 +129,8 @@ def detect_language(text: str, vocab: Vocabulary) -> str:
     hints = sum(w in ENGLISH_HINTS for w in words)
     if has_diacritics(text):
         plain = [w for w in words if not has_diacritics(w)]
-        return "en" if hints >= 2 and vocab.known_fraction(plain) < 0.6 else "vi"
+        unknown = 1 - vocab.known_fraction(plain)
+        return "en" if (hints and unknown > 0.4) or (len(plain) >= 3 and unknown > 0.6) else "vi"
     lowercase = [w for w in words if not w.isupper() or len(w) == 1]
     if hints or vocab.known_fraction(lowercase or words) < 0.6:
         return "en"
