@@ -35,10 +35,26 @@ def split_long(text: str) -> list[str]:
     return [piece.strip() for piece in _splitter().split_text(text) if piece.strip()]
 
 
+SIGNATURE = "Chữ ký"
+
+
+def _signature_start(blocks: list[Block]) -> int:
+    """Index where the closing signature block starts ("T/M TỈNH ỦY", "BÍ THƯ", the name), or len(blocks).
+    It is the run of short lines at the very end that are neither list items nor sentences."""
+    start = len(blocks)
+    while start > 0:
+        text = blocks[start - 1].text
+        if len(text) > 60 or text.startswith(("-", "+", "•")) or text.endswith((".", ";", ",", ":")):
+            break
+        start -= 1
+    return start if start < len(blocks) and start > 0 else len(blocks)
+
+
 def chunk_blocks(doc_id: str, blocks: list[Block], title: str, pages: list[int] | None = None) -> list[Chunk]:
     """Chunks in document order. A heading that only names a part is context for the chunks
     under it (it is in their section path), not a chunk of its own."""
-    entries = outline(blocks)
+    signature = _signature_start(blocks)
+    entries = outline(blocks[:signature])
     chunks: list[Chunk] = []
     for i, (block, parents, is_heading) in enumerate(entries):
         if is_heading and is_title_like(block.text):
@@ -53,4 +69,10 @@ def chunk_blocks(doc_id: str, blocks: list[Block], title: str, pages: list[int] 
                 line_start=block.line_start, line_end=block.line_end,
                 embed_text=embed_text(title, section, piece), page=page,
             ))
+    if signature < len(blocks):
+        lines = blocks[signature:]
+        text = " ".join(b.text for b in lines)
+        page = pages[lines[0].line_start - 1] if pages and lines[0].line_start <= len(pages) else None
+        chunks.append(Chunk(doc_id=doc_id, text=text, section=[SIGNATURE], line_start=lines[0].line_start,
+                            line_end=lines[-1].line_end, embed_text=embed_text(title, [SIGNATURE], text), page=page))
     return chunks
