@@ -47,4 +47,4 @@ def read(path: Path) -> Extracted:
 
 
 # Each format registers itself on import.
-from ingest.readers import text  # noqa: E402,F401
+from ingest.readers import docx, html, image, pdf, text  # noqa: E402,F401

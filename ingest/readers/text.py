@@ -29,6 +29,21 @@ def check_size(path: Path, limit: int) -> int:
     return size
 
 
+def table_lines(rows: list[list[str]]) -> list[str]:
+    """A table as lines a reader can cite: each data row one line, "Header: value; Header: value",
+    headers from the first row. A one-row or one-column table has no header row to speak of."""
+    rows = [[" ".join(cell.split()) for cell in row] for row in rows]
+    headers, data = (rows[0], rows[1:]) if rows else ([], [])
+    if not data or len(headers) < 2:
+        return ["; ".join(c for c in row if c) for row in rows if any(row)]
+    lines = []
+    for row in data:
+        pairs = [f"{h}: {v}" if h else v for h, v in zip(headers, row) if v] + [v for v in row[len(headers):] if v]
+        if pairs:
+            lines.append("; ".join(pairs))
+    return lines
+
+
 def decode(data: bytes) -> str:
     """Bytes -> str: UTF-8 (BOM optional) or UTF-16 with a BOM; anything else is refused."""
     if data.startswith(b"\xef\xbb\xbf"):

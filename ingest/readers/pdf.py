@@ -1,0 +1,180 @@
+"""PDF: the text layer through pdfplumber, OCR for pages that are only a scan.
+
+Why pdfplumber: it gives every character with its box and font name (pdfminer.six underneath),
+which this reader needs three times: to find headers, footers and page numbers by position, to
+rebuild paragraphs from line geometry (gap, indent, short last line), and to convert text set in
+legacy ".VnTime"/"VNI-Times" fonts character by character. It renders pages for OCR through
+pypdfium2, its own dependency, so one maintained MIT/Apache stack covers both. pypdf gives text
+without positions or fonts; PyMuPDF does all of this too but is AGPL, a licence burden for a
+product handed to government offices.
+
+`text` has one paragraph per line and a blank line between paragraphs; `pages[i]` is the page of
+line i+1. A paragraph cut by a page break stays two lines (the ingest cleaner joins them).
+"""
+from __future__ import annotations
+
+import re
+import statistics
+from dataclasses import dataclass
+from pathlib import Path
+
+from ingest import legacy
+from ingest.readers import Extracted, ReadError, register
+from ingest.readers.image import Line, ocr_lines, tesseract
+from ingest.readers.text import MB, check_size
+
+MAX_BYTES = 200 * MB          # scans run large; still refused before opening
+OCR_DPI = 300
+MIN_TEXT_CHARS = 20           # a page with less text than this but an image on it is a scan
+EDGE = 0.12                   # top/bottom share of the page where headers and footers live
+PAGE_NUMBER = re.compile(r"(?i)^(?:trang|page)?\s*[-–—]?\s*\d{1,4}\s*(?:(?:/|of|trên)\s*\d{1,4})?\s*[-–—]?$")
+TERMINAL = tuple(".:;!?)")
+BLOCK_START = re.compile(r"^(?:[-–•+*]\s|\d+(?:\.\d+)*[.)]\s|[IVXLC]+[.)-]\s|[a-zđ][.)]\s|(?:Điều|Chương|Mục|Phần)\s+[\dIVXLC]+)")
+
+
+@register(".pdf")
+def read_pdf(path: Path) -> Extracted:
+    import pdfplumber
+
+    check_size(path, MAX_BYTES)
+    with open(path, "rb") as f:
+        if b"%PDF-" not in f.read(1024):
+            raise ReadError("not a PDF file (no %PDF header)")
+    try:
+        with pdfplumber.open(path) as pdf:
+            if not pdf.pages:
+                raise ReadError("PDF has no pages")
+            pages = [_page(page) for page in pdf.pages]
+    except ReadError:
+        raise
+    except Exception as err:  # pdfminer raises many types for broken files; all mean the same to a user
+        raise ReadError(_pdf_error(err)) from None
+
+    converted = {enc for page in pages for enc in page.encodings}
+    kept = _drop_furniture([(page.lines, page.height) for page in pages])
+    text_lines: list[str] = []
+    numbers: list[int] = []
+    for number, (page, body) in enumerate(zip(pages, kept), start=1):
+        for paragraph in ([line.text for line in body] if page.ocr else _paragraphs(body)):
+            text_lines += [paragraph, ""]
+            numbers += [number, number]
+    text = "\n".join(text_lines[:-1])
+    if not text.strip():
+        raise ReadError("no text in PDF (blank pages)")
+    encoding = "+".join(sorted(converted)) or None
+    if encoding is None:  # no legacy font names: the text itself may still be TCVN3/VNI
+        text, encoding = legacy.convert(text)
+    return Extracted(text=text, pages=numbers[:-1], converted_from=encoding, ocr=any(page.ocr for page in pages))
+
+
+def _pdf_error(err: Exception) -> str:
+    chain, seen = [err], err
+    while seen.__cause__ or seen.__context__:
+        seen = seen.__cause__ or seen.__context__
+        chain.append(seen)
+    names = " ".join(type(e).__name__ for e in chain) + " " + " ".join(str(e) for e in chain)
+    if "Password" in names or "password" in names:
+        return "password-protected PDF: save an unprotected copy to ingest it"
+    detail = str(err).splitlines()[0][:80] if str(err) else type(err).__name__
+    return f"corrupt or unreadable PDF ({detail})"
+
+
+@dataclass
+class _Page:
+    lines: list[Line]         # visual lines of the text layer, or OCR paragraphs
+    height: float             # in the lines' units (points, or pixels for OCR)
+    encodings: set[str]       # legacy encodings converted on the page
+    ocr: bool = False
+
+
+def _page(page) -> _Page:
+    """A page's text: its text layer, or OCR when the page is a scan."""
+    chars = page.chars
+    if len({(c["text"], round(c["x0"]), round(c["top"])) for c in chars}) < 0.98 * len(chars):
+        page = page.dedupe_chars()  # text printed twice for a fake bold; costly, so only when present
+    raw = page.extract_text_lines(strip=True, return_chars=True)
+    if sum(len(r["text"].strip()) for r in raw) < MIN_TEXT_CHARS and page.images:
+        tesseract()  # says "needs OCR" before the slow render when tesseract is missing
+        image = page.to_image(resolution=OCR_DPI).original
+        return _Page(ocr_lines(image), image.height, set(), ocr=True)
+    lines, encodings = [], set()
+    for r in raw:
+        text, used = _convert_legacy(r["text"], r["chars"])
+        encodings |= used
+        size = statistics.median(c["size"] for c in r["chars"]) if r["chars"] else 0.0
+        lines.append(Line(text, r["x0"], r["x1"], r["top"], r["bottom"], size))
+    return _Page(lines, page.height, encodings)
+
+
+def _convert_legacy(text: str, chars: list[dict]) -> tuple[str, set[str]]:
+    """Convert the parts of a line set in TCVN3/VNI fonts; other fonts' text is left alone. The
+    line's text is its chars' text plus the spaces pdfplumber inserted: those take the font of
+    the char before them."""
+    kinds = [legacy.font_encoding(c.get("fontname")) for c in chars]
+    if not any(enc for enc, _ in kinds):
+        return text, set()
+    segments: list[list] = []  # [kind, text]
+    i = j = 0
+    while i < len(text):
+        while j < len(chars) and chars[j]["text"].isspace() and not text.startswith(chars[j]["text"], i):
+            j += 1  # a space char that extraction dropped
+        if j < len(chars) and chars[j]["text"] and text.startswith(chars[j]["text"], i):
+            kind, piece = kinds[j], chars[j]["text"]
+            j += 1
+        else:
+            kind, piece = (segments[-1][0] if segments else (None, False)), text[i]
+        i += len(piece)
+        if segments and segments[-1][0] == kind:
+            segments[-1][1] += piece
+        else:
+            segments.append([kind, piece])
+    out = "".join(legacy.to_unicode(seg, enc, upper) if enc else seg for (enc, upper), seg in segments)
+    return out, {enc for (enc, _), _ in segments if enc}
+
+
+def _furniture_key(text: str) -> str:
+    return re.sub(r"\s+", " ", re.sub(r"\d+", "#", text.lower())).strip()
+
+
+def _drop_furniture(pages: list[tuple[list[Line], float]]) -> list[list[Line]]:
+    """Remove running headers/footers (the same line, digits aside, near the top or bottom of at
+    least half the pages, two at least) and page numbers near the top or bottom."""
+    def edge(line: Line, height: float) -> bool:
+        return line.top < EDGE * height or line.bottom > (1 - EDGE) * height
+
+    counts: dict[str, int] = {}
+    for lines, height in pages:
+        for key in {_furniture_key(line.text) for line in lines if edge(line, height)}:
+            counts[key] = counts.get(key, 0) + 1
+    repeated = {key for key, n in counts.items() if len(pages) >= 2 and n >= max(2, len(pages) / 2)}
+    return [[line for line in lines
+             if not (edge(line, height) and (_furniture_key(line.text) in repeated or PAGE_NUMBER.match(line.text)))]
+            for lines, height in pages]
+
+
+def _paragraphs(lines: list[Line]) -> list[str]:
+    """Join the visual lines of a text-layer page into paragraphs. A line starts a new paragraph
+    after a larger gap, after a short line (the last line of a paragraph), when it is indented,
+    when the font size changes, or when it opens a list item, article or numbered heading after a
+    finished sentence (a wrapped line may well start with "- xã hội" or "2018.")."""
+    if not lines:
+        return []
+    left = min(line.x0 for line in lines)
+    right = max(line.x1 for line in lines)
+    width = max(right - left, 1.0)
+    steps = [b.top - a.top for a, b in zip(lines, lines[1:]) if b.top > a.top]
+    pitch = statistics.median(steps) if steps else 0.0
+    paragraphs = [lines[0].text]
+    for prev, line in zip(lines, lines[1:]):
+        new = (
+            (pitch and line.top - prev.top > 1.5 * pitch)
+            or prev.x1 < right - 0.12 * width
+            or line.x0 > left + 0.02 * width
+            or abs(line.size - prev.size) > 0.5
+            or (prev.text.endswith(TERMINAL) and BLOCK_START.match(line.text))
+        )
+        if new:
+            paragraphs.append(line.text)
+        else:
+            paragraphs[-1] += " " + line.text
+    return paragraphs
