@@ -65,6 +65,18 @@ def engine_texts(engine: Engine, question: str, k: int = 10) -> list[str]:
     return [hit.chunk.text for hit in hits]
 
 
+def show_failures(engine: Engine, questions: list[dict], ranks: dict[str, int | None]) -> None:
+    """Questions whose gold line is not first, with what came first instead."""
+    for q in questions:
+        if ranks[q["id"]] != 1:
+            query = engine.searcher.analyze(q["question"])
+            top = engine.searcher.search(q["question"], 3, query=query)
+            print(f"\n{q['id']} rank={ranks[q['id']]} [{query.lang}] {q['question']}\n   as: {query.vietnamese}"
+                  f"\n   gold: {q['gold'][0]}")
+            for hit in top:
+                print(f"   - {hit.chunk.text[:110]}  ({hit.chunk.doc_id[:4]} d={hit.dense and round(hit.dense, 3)})")
+
+
 def metrics(ranks: list[int | None]) -> dict:
     n = len(ranks) or 1
     out = {f"hit@{k}": sum(1 for r in ranks if r and r <= k) / n for k in KS}
@@ -96,6 +108,8 @@ def run(args) -> dict:
         engine.searcher.weights = {lang: weights for lang in LANGS} if weights else dict(WEIGHTS)
         ranks = {q["id"]: first_hit(engine_texts(engine, q["question"]), q["gold"]) for q in answerable}
         rows[name] = _by_lang(answerable, ranks)
+        if args.failures and weights is None:
+            show_failures(engine, answerable, ranks)
     engine.searcher.weights = dict(WEIGHTS)
 
     if not args.no_baseline:
@@ -167,6 +181,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--model")
     parser.add_argument("--backend")
     parser.add_argument("--no-baseline", action="store_true")
+    parser.add_argument("--failures", action="store_true", help="show questions the engine does not rank first")
     parser.add_argument("--json", type=Path, help="also write the figures to this file")
     args = parser.parse_args(argv)
     result = run(args)
