@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
-from index.answer import MIN_COSINE, MIN_COVERAGE, content_words, coverage
+from index.answer import MIN_COSINE, MIN_COVERAGE, is_answerable
 from index.dense import DenseIndex
 from index.embed import load_embedder
 from index.engine import Engine
@@ -102,7 +102,7 @@ def run(args) -> dict:
     print(f"index: {summary.documents} documents, {summary.chunks} chunks ({summary.chunks_embedded} embedded now)")
     engine = Engine(args.index_dir, embedder)
 
-    systems = {"engine (hybrid)": None, "dense only": (1.0, 0.0), "lexical only": (0.0, 1.0)}
+    systems = {"engine (hybrid)": None, "dense only": (1.0, 0.0, 0.0), "lexical only": (0.0, 1.0, 0.0)}
     rows: dict[str, dict[str, dict]] = {}
     for name, weights in systems.items():
         engine.searcher.weights = {lang: weights for lang in LANGS} if weights else dict(WEIGHTS)
@@ -134,19 +134,15 @@ def _by_lang(questions: list[dict], ranks: dict[str, int | None]) -> dict[str, d
 
 def answer_quality(engine: Engine, qa: list[dict]) -> dict:
     """Answer accuracy (the expected figure or name is in the answer sentence), no-answer precision
-    and recall, and the score distributions behind the no-answer thresholds."""
+    and recall, and how the no-answer thresholds trade one against the other."""
     correct = defaultdict(list)
-    said_none, truly_none = [], []
-    top_cos = {"answerable": [], "no_answer": []}
-    top_cov = {"answerable": [], "no_answer": []}
+    said_none, truly_none, tops = [], [], []
     for q in qa:
         response = engine.search(q["question"])
         query = engine.searcher.analyze(q["question"])
         hits = engine.searcher.search(q["question"], 10, query=query)
-        group = "answerable" if q["gold"] else "no_answer"
         if hits:
-            top_cos[group].append(hits[0].dense or 0.0)
-            top_cov[group].append(coverage(content_words(query.vietnamese), hits[0].chunk))
+            tops.append((q, query, hits[0]))
         if response["answer"] is None:
             said_none.append(q["id"])
         if not q["gold"]:
@@ -161,12 +157,31 @@ def answer_quality(engine: Engine, qa: list[dict]) -> dict:
     out["no-answer precision"] = f"{right}/{len(said_none)} = {right / max(1, len(said_none)):.3f}"
     out["no-answer recall"] = f"{right}/{len(truly_none)} = {right / max(1, len(truly_none)):.3f}"
     out["wrongly refused"] = ", ".join(sorted(set(said_none) - set(truly_none))) or "none"
-    for group in top_cos:
-        if top_cos[group]:
-            out[f"top cosine, {group}"] = _spread(top_cos[group])
-            out[f"top coverage, {group}"] = _spread(top_cov[group])
-    out["rule"] = f"answer if top cosine >= {MIN_COSINE} or query-word coverage >= {MIN_COVERAGE}"
+    out["wrongly answered"] = ", ".join(sorted(set(truly_none) - set(said_none))) or "none"
+    for group, pick in (("answerable", True), ("no_answer", False)):
+        chosen = [(query, hit) for q, query, hit in tops if bool(q["gold"]) == pick]
+        out[f"top cosine, {group}"] = _spread([hit.dense or 0.0 for _, hit in chosen])
+        out[f"top coverage, {group}"] = _spread([hit.coverage for _, hit in chosen])
+    out["rule"] = f"answer if top coverage >= {MIN_COVERAGE} or top cosine >= {MIN_COSINE}"
+    out["threshold grid (coverage, cosine shift: no-answer precision / recall / answerable kept)"] = threshold_grid(tops)
     return out
+
+
+def threshold_grid(tops: list) -> str:
+    """No-answer precision and recall, and the share of answerable questions still answered, for
+    thresholds around the chosen ones: how MIN_COVERAGE and MIN_COSINE were picked."""
+    cells = []
+    for min_coverage in (0.4, 0.5, 0.6, 0.7, 0.8):
+        for shift in (-0.02, 0.0, 0.02):
+            cosines = {lang: value + shift for lang, value in MIN_COSINE.items()}
+            refused = [bool(q["gold"]) for q, query, hit in tops
+                       if not is_answerable(query, hit, min_coverage, cosines)]
+            answerable = sum(1 for q, _, _ in tops if q["gold"])
+            unanswerable = len(tops) - answerable
+            right = refused.count(False)
+            cells.append(f"({min_coverage}, {shift:+.2f}): {right / max(1, len(refused)):.2f} / "
+                         f"{right / max(1, unanswerable):.2f} / {1 - refused.count(True) / answerable:.2f}")
+    return "\n  " + "\n  ".join(cells)
 
 
 def _spread(values: list[float]) -> str:

@@ -12,6 +12,7 @@ from ingest.vietnamese import fold, has_diacritics, normalize
 
 GLOSSARY_FILE = Path(__file__).with_name("glossary.tsv")
 COMMON_FILE = Path(__file__).with_name("vi_common.txt")
+ABBREVIATIONS_FILE = Path(__file__).with_name("abbreviations.tsv")
 COMMON_WEIGHT = 20   # how many corpus occurrences one line of the common-words list counts as
 # English words that are not also Vietnamese syllables typed without diacritics ("the", "do", "to" are).
 ENGLISH_HINTS = {"what", "which", "who", "whom", "when", "where", "how", "is", "are", "was", "were", "of", "for",
@@ -34,6 +35,8 @@ class Query:
     glossary: list[str] = field(default_factory=list)   # Vietnamese terms for English words
     phrases: list[str] = field(default_factory=list)    # quoted parts, matched literally
     numbers: list[str] = field(default_factory=list)    # document numbers, folded ("43-nq/tw")
+    expansions: list[str] = field(default_factory=list) # full forms of abbreviations, "lần thứ 14" for "14th"
+    expects: str | None = None                          # "number", "date", "who", "signer": kind of answer
 
     @property
     def vietnamese(self) -> str:
@@ -42,12 +45,12 @@ class Query:
         if self.lang == "en":
             kept = [w for w in re.findall(r"[\w./-]+", self.text) if re.search(r"\d", w) or has_diacritics(w)
                     or (w.isupper() and len(w) > 1)]
-            return " ".join(self.glossary + kept)
-        return self.restored or self.text
+            return " ".join(self.glossary + kept + self.expansions)
+        return " ".join([self.restored or self.text] + self.expansions)
 
     @property
     def for_embedding(self) -> str:
-        return self.restored or self.text
+        return " ".join([self.restored or self.text] + self.expansions)
 
 
 class Vocabulary:
@@ -111,6 +114,40 @@ def load_glossary(path: Path = GLOSSARY_FILE) -> list[tuple[str, str]]:
     return sorted(pairs, key=lambda p: -len(p[0]))
 
 
+def load_abbreviations(path: Path = ABBREVIATIONS_FILE) -> dict[str, str]:
+    """Folded abbreviation -> full form."""
+    pairs = load_glossary(path)
+    return {fold(short): full for short, full in pairs}
+
+
+# What kind of answer a question wants, from its wording (folded Vietnamese, or English).
+EXPECTS = [
+    ("date", re.compile(r"\b(ngay nao|ngay may|khi nao|bao gio|thoi gian nao|when|what date|which date|by when)\b")),
+    ("signer", re.compile(r"\b(ai ky|nguoi ky|do ai ky|ky boi|signed|signer|signature)\b")),
+    ("who", re.compile(r"\b(do ai|la ai|who|whom|co quan nao|which body)\b")),
+    ("number", re.compile(r"\b(bao nhieu|may|ty le|muc|how many|how much|what share|what rate|percent|"
+                          r"what percentage|by how much|targets?|chi tieu)\b")),
+]
+_ORDINAL = re.compile(r"\b(\d+)(?:st|nd|rd|th)\b", re.I)
+
+
+def expects(text: str) -> str | None:
+    folded = fold(text)
+    return next((kind for kind, pattern in EXPECTS if pattern.search(folded)), None)
+
+
+def expansions(text: str, abbreviations: dict[str, str]) -> list[str]:
+    """Full forms of abbreviations used as words ("BHYT", not the "TW" of "43-NQ/TW"), and
+    "lần thứ N" for an English ordinal "Nth"."""
+    found = []
+    for word in re.findall(r"(?<![\w/-])[\w]+(?![\w/-])", text):
+        full = abbreviations.get(fold(word))
+        if full and full not in found:
+            found.append(full)
+    found += [f"lần thứ {n}" for n in _ORDINAL.findall(text)]
+    return found
+
+
 def glossary_terms(text: str, glossary: list[tuple[str, str]]) -> list[str]:
     lowered = " " + re.sub(r"[^\w\s-]", " ", text.lower()) + " "
     found = []
@@ -137,9 +174,11 @@ def detect_language(text: str, vocab: Vocabulary) -> str:
     return "vi_nodiac"
 
 
-def analyze(text: str, vocab: Vocabulary, glossary: list[tuple[str, str]]) -> Query:
+def analyze(text: str, vocab: Vocabulary, glossary: list[tuple[str, str]],
+            abbreviations: dict[str, str] | None = None) -> Query:
     text = normalize(text).strip()
-    query = Query(text=text, lang=detect_language(text, vocab))
+    query = Query(text=text, lang=detect_language(text, vocab), expects=expects(text))
+    query.expansions = expansions(text, abbreviations or {})
     query.phrases = [p.strip() for p in _QUOTED.findall(text) if p.strip()]
     query.numbers = doc_numbers(text)
     if query.lang == "vi_nodiac":

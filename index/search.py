@@ -9,10 +9,11 @@ import numpy as np
 from index.dense import faiss_id
 from index.embed.base import Embedder
 from index.lexical import LexicalIndex, doc_numbers
-from index.query import Query, Vocabulary, analyze, load_glossary
+from index.query import Query, Vocabulary, analyze, load_abbreviations, load_glossary
 from index.store import Snapshot
+from ingest.chunk import SIGNATURE
 from ingest.document import Chunk, Document
-from ingest.vietnamese import fold, normalize
+from ingest.vietnamese import fold, has_diacritics, normalize
 
 CANDIDATES = 60   # depth of each ranking before fusion
 RRF_K = 60
@@ -21,7 +22,10 @@ RRF_K = 60
 # English words match nothing lexically but numbers, codes and glossary terms, so dense leads;
 # a query typed without diacritics is embedded after restoring them, and BM25 on folded text
 # matches it exactly, so both count fully.
-WEIGHTS = {"vi": (1.0, 1.0), "vi_nodiac": (1.0, 1.0), "en": (1.0, 0.5)}
+WEIGHTS = {"vi": (1.0, 1.0, 1.0), "vi_nodiac": (1.0, 1.0, 1.0), "en": (1.0, 0.5, 1.0)}
+EXPECTED_BOOST = 1.25   # a passage of the kind the question asks for (a figure, a date, a signature)
+_DATE = re.compile(r"\b\d{1,2}/\d{1,2}/\d{4}\b|ngày\s+\d{1,2}\s+tháng\s+\d{1,2}", re.I)
+_FIGURE = re.compile(r"(?<![(\w])\d+(?:[.,]\d+)*\s*(?:%|ha\b|tỷ|triệu|nghìn|USD|xã|lượt|đảng viên|giường|bác sĩ|trường)", re.I)
 MODES = ("smart", "phrase", "number")
 
 
@@ -49,6 +53,7 @@ class Hit:
     score: float
     dense: float | None = None          # cosine of the query and the chunk
     lexical: float | None = None        # BM25 score
+    coverage: float = 0.0               # share of the query's words the passage (and its headings) has
     highlights: list[tuple[int, int]] = field(default_factory=list)   # character spans in chunk.text
     also_in: list[Chunk] = field(default_factory=list)                # the same passage in other documents
 
@@ -87,7 +92,27 @@ def merge_spans(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
 
 STOPWORDS = {fold(w) for w in (
     "là bao nhiêu gì nào của năm có được không ai khi những các và trong về cho theo với này đó thì mà "
-    "như thế nào đâu ở tại bởi do sẽ đã đang hãy phải mục tiêu chỉ tiêu").split()}
+    "như thế nào đâu ở tại bởi do sẽ đã đang hãy phải mục tiêu chỉ tiêu mấy").split()}
+_CONTENT = re.compile(r"[^\W\d_]+|\b(?:19|20)\d\d\b")
+
+
+def content_words(text: str, exact: bool = False) -> set[str]:
+    """Words that carry meaning (no stopwords, no one-letter words) and years: folded, or with
+    `exact` as written (lowercase), so "lương" (salary) does not count as "lượng" (quantity)."""
+    words = _CONTENT.findall(text.lower() if exact else fold(text))
+    return {w for w in words if fold(w) not in STOPWORDS and len(w) > 1}
+
+
+def kind_of(chunk: Chunk) -> set[str]:
+    """What kinds of answer a passage holds: "number", "date", "who"."""
+    kinds = set()
+    if _FIGURE.search(chunk.text):
+        kinds.add("number")
+    if _DATE.search(chunk.text):
+        kinds.add("date")
+    if chunk.section[-1:] == [SIGNATURE]:
+        kinds |= {"who", "signer"}
+    return kinds
 
 
 class Searcher:
@@ -101,10 +126,33 @@ class Searcher:
         self.lexical = LexicalIndex([" ".join([*c.section[-2:], c.text]) for c in self.chunks])
         self.vocab = Vocabulary([c.text for c in self.chunks] + [" ".join(c.section) for c in self.chunks])
         self.glossary = load_glossary()
+        self.abbreviations = load_abbreviations()
         self.weights = dict(WEIGHTS)
+        titles = {d.id: d.meta.title or "" for d in snapshot.documents.values()}
+        contexts = [" ".join([titles.get(c.doc_id, ""), *c.section, c.text]) for c in self.chunks]
+        self.words = {False: [content_words(t) for t in contexts], True: [content_words(t, True) for t in contexts]}
+        self.kinds = [kind_of(c) for c in self.chunks]
+        df: dict[str, int] = {}
+        for words in self.words[False] + self.words[True]:
+            for w in words:
+                df[w] = df.get(w, 0) + 1
+        n = max(1, len(self.chunks))
+        self.idf = {w: float(np.log(1 + n / d)) for w, d in df.items()}
 
     def analyze(self, text: str) -> Query:
-        return analyze(text, self.vocab, self.glossary)
+        return analyze(text, self.vocab, self.glossary, self.abbreviations)
+
+    def coverage(self, query: Query, candidates) -> dict[int, float]:
+        """IDF-weighted share of the query's content words that each passage (with its headings and
+        document title) contains; words the index never saw count fully against it. Words typed
+        with diacritics must match as written; words typed without them match folded."""
+        exact = has_diacritics(query.vietnamese)
+        words = content_words(query.vietnamese, exact)
+        if not words:
+            return {}
+        unseen = float(np.log(1 + len(self.chunks)))
+        total = sum(self.idf.get(w, unseen) for w in words)
+        return {i: sum(self.idf[w] for w in words & self.words[exact][i]) / total for i in candidates}
 
     def allowed(self, filters: Filters | None) -> list[int] | None:
         if not filters:
@@ -140,18 +188,35 @@ class Searcher:
         allowed = self.allowed(filters)
         dense = self.dense_ranking(query, allowed) if mode == "smart" else {}
         lexical = self.lexical_ranking(query, allowed)
-        fused = fuse([dense, lexical], self.weights[query.lang] if mode == "smart" else (0.0, 1.0))
-        if mode != "smart" or query.phrases or query.numbers:
+        cover = self.coverage(query, set(dense) | set(lexical))
+        fused = fuse([dense, lexical, {i: c for i, c in cover.items() if c > 0}], self.weights[query.lang] if mode == "smart" else (0.0, 1.0, 0.0))
+        if query.expects:
+            fused = {i: s * (EXPECTED_BOOST if query.expects in self.kinds[i] else 1.0) for i, s in fused.items()}
+        if query.expects == "signer" and fused:
+            fused = self.signature_first(fused)
+        if mode != "smart" or query.phrases:
             fused = self.require_literal(fused, query, accent_insensitive, allowed)
         hits = []
         for i, score in sorted(fused.items(), key=lambda x: -x[1]):
             chunk = self.chunks[i]
-            hits.append(Hit(chunk, score, dense.get(i), lexical.get(i), term_spans(chunk.text, query)))
+            coverage = cover[i] if i in cover else self.coverage(query, [i]).get(i, 0.0)
+            hits.append(Hit(chunk, score, dense.get(i), lexical.get(i), coverage, term_spans(chunk.text, query)))
         return dedupe(hits)[:k]
+
+    def signature_first(self, fused: dict[int, float]) -> dict[int, float]:
+        """"Who signed X?": the signature block of the best-matching document that has one goes first."""
+        best = max(fused.values())
+        for i in sorted(fused, key=lambda i: -fused[i])[:5]:
+            doc_id = self.chunks[i].doc_id
+            signature = next((j for j, c in enumerate(self.chunks)
+                              if c.doc_id == doc_id and c.section[-1:] == [SIGNATURE]), None)
+            if signature is not None:
+                return {**fused, signature: best * 1.01}
+        return fused
 
     def require_literal(self, fused: dict[int, float], query: Query, accent_insensitive: bool,
                         allowed: list[int] | None) -> dict[int, float]:
-        """Keep only chunks containing every quoted phrase and document number; chunks that contain
+        """Keep only chunks containing every quoted phrase (and, in number mode, document number); chunks that contain
         them but were not in either ranking are added with a small score."""
         needles = [(p, accent_insensitive) for p in query.phrases] + [(n, True) for n in query.numbers]
         pool = allowed if allowed is not None else range(len(self.chunks))

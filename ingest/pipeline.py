@@ -19,7 +19,18 @@ from ingest.document import Document, content_hash
 from ingest.metadata import apply_overrides, extract, read_sidecar, sidecar_path
 from ingest.structure import label
 
-PIPELINE_VERSION = "1"   # bump when cleaning or chunking changes, so every file is processed again
+
+
+def _pipeline_version() -> str:
+    """Hash of the ingest code: when cleaning, metadata or chunking change, every file is processed
+    again on the next ingest (vectors are still reused wherever the embedded text is unchanged)."""
+    digest = hashlib.sha1()
+    for source in sorted(Path(__file__).parent.rglob("*.py")):
+        digest.update(source.read_bytes())
+    return digest.hexdigest()[:12]
+
+
+PIPELINE_VERSION = _pipeline_version()
 BATCH = 32
 
 Progress = Callable[[float, str], None]
