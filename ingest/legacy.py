@@ -25,8 +25,6 @@ _TCVN3_CODES = "¡¢£¤¥¦§¨©ª«¬\xad®µ¶·¸¹»¼½¾ÆÇÈÉÊËÌÎ
 _TCVN3_CHARS = "ĂÂÊÔƠƯĐăâêôơưđàảãáạằẳẵắặầẩẫấậèẻẽéẹềểễếệìỉĩíịòỏõóọồổỗốộờởỡớợùủũúụừửữứựỳỷỹýỵ"
 assert len(_TCVN3_CODES) == len(_TCVN3_CHARS) == 74
 _TCVN3_TABLE = str.maketrans(_TCVN3_CODES, _TCVN3_CHARS)
-# Codes in A1-BE are letters in TCVN3 but punctuation in Latin-1 text, and never VNI marks.
-_TCVN3_SIGNAL = re.compile("[" + re.escape(_TCVN3_CODES[:23]) + "]")
 
 # VNI: tone marks after a vowel; circumflex (+ tone) after a/e/o; breve (+ tone) after a.
 _TONES = "̣́̀̉̃"                       # acute, grave, hook, tilde, dot below (combining)
@@ -81,34 +79,56 @@ def font_encoding(font: str | None) -> tuple[str | None, bool]:
         return None, False
     name = re.sub(r"^[A-Z]{6}\+", "", font.strip())
     lower = name.lower()
-    if re.match(r"vni[-_ ]", lower):
-        return VNI, False
+    if lower.startswith("vni"):
+        return (VNI, False) if re.match(r"vni[-_ ]", lower) else (None, False)
     if re.match(r"\.?vn[a-z]", lower):
         family = re.split(r"[,\- ]", name.lstrip("."))[0]
         return TCVN3, family.endswith("H")
     return None, False
 
 
-def detect(text: str) -> str | None:
-    """TCVN3, VNI or None (Unicode or not Vietnamese) from the characters alone.
+_SYLLABLE = re.compile(
+    r"(?:ngh|ng|gh|gi|kh|nh|ph|qu|th|tr|ch|[bcdđghklmnprstvx])?"
+    r"[aăâeêioôơuưy]{1,3}"
+    r"(?:ch|nh|ng|[cmnpt])?")
+_TONE_MARKS = re.compile("[\u0300\u0301\u0303\u0309\u0323]")
+_WORD = re.compile(r"[^\W\d_]+")
+_SAMPLE = 200_000  # characters looked at: plenty to tell, bounded time on huge files
 
-    Vietnamese has a special letter every few syllables, so a legacy text carries its signature
-    densely: TCVN3 codes that are punctuation in Latin-1 ("µ¸¶·¹®¬"), or VNI vowel + mark pairs
-    ("aù", "oà"). A text whose Unicode-only Vietnamese letters (ă đ ơ ư ạ ...) are at least as
-    many is Unicode already; a text with only a stray "©" or "où" (French) stays as it is.
+
+def _vietnamese_share(text: str) -> tuple[int, float]:
+    """(words with a non-ASCII letter, share of them that are Vietnamese syllables with at most one tone)."""
+    words = [w for w in _WORD.findall(text.lower()) if not w.isascii()]
+    if not words:
+        return 0, 0.0
+    valid = 0
+    for word in words:
+        decomposed = unicodedata.normalize("NFD", word)
+        if len(_TONE_MARKS.findall(decomposed)) <= 1:
+            valid += bool(_SYLLABLE.fullmatch(unicodedata.normalize("NFC", _TONE_MARKS.sub("", decomposed))))
+    return len(words), valid / len(words)
+
+
+def detect(text: str) -> str | None:
+    """TCVN3, VNI or None (Unicode already, or not Vietnamese) from the characters alone.
+
+    Each encoding is tried: it must create Vietnamese-only letters (ă đ ơ ư ạ ả ...) that the text
+    did not have, at least ten times as many as it had (so Unicode Vietnamese, which has them,
+    stays as it is), and almost all words it touches must then be Vietnamese syllables (so French
+    or German Latin-1 text, "café", "hôtel", stays as it is). The better-scoring encoding wins.
     """
-    letters = sum(ch.isalpha() for ch in text)
-    tcvn = len(_TCVN3_SIGNAL.findall(text))
-    vni = len(_VNI_PAIR.findall(text))
-    unicode_ = len(_UNICODE_SIGNAL.findall(text))
-    enough = max(3, letters // 100)
-    if unicode_ >= max(tcvn, vni):
-        return None
-    if tcvn >= enough and tcvn >= vni:
-        return TCVN3
-    if vni >= enough and tcvn < enough:
-        return VNI
-    return None
+    sample = text[:_SAMPLE]
+    before = len(_UNICODE_SIGNAL.findall(sample))
+    best, best_score = None, 0.0
+    for encoding in (TCVN3, VNI):
+        converted = to_unicode(sample, encoding)
+        gain = len(_UNICODE_SIGNAL.findall(converted)) - before
+        if gain < 2 or before * 10 > gain:
+            continue
+        words, share = _vietnamese_share(converted)
+        if share >= 0.9 and gain * share > best_score:
+            best, best_score = encoding, gain * share
+    return best
 
 
 def convert(text: str) -> tuple[str, str | None]:

@@ -10,19 +10,27 @@ People's Council resolution on the 2024 plan), never committed as binaries.
   in TCVN3 (".VnTime"/".VnTimeH" runs) or VNI ("VNI-Times" runs).
 - `build_html`: the resolution inside a portal page with menus, sidebar, footer and scripts.
 - `build_legacy_txt`: the resolution as 8-bit TCVN3 or VNI bytes.
+- `refuse`, `zero_byte`, `junk`, `huge`, `check_common`: bad inputs and the check that a reader
+  refuses them with a one-line reason, quickly.
 """
 from __future__ import annotations
 
 import itertools
+import random
 import re
+import time
 import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import pytest
+
 from ingest import legacy
+from ingest.readers import ReadError, read
 
 ROOT = Path(__file__).resolve().parent.parent
 SEED = ROOT / "corpus" / "001_1a7c978e25c4247f.txt"
+CORPUS_FILES = sorted((ROOT / "corpus").glob("*.txt"))
 FONT = Path("/usr/share/fonts/truetype/dejavu/DejaVuSerif.ttf")
 FONT_BOLD = Path("/usr/share/fonts/truetype/dejavu/DejaVuSerif-Bold.ttf")
 FOREST = "Trồng rừng mới 9.000 ha, tỷ lệ che phủ rừng đạt 64,6%"
@@ -77,22 +85,26 @@ def legacy_font(name: str, folder: Path) -> Path:
     return target
 
 
-def build_pdf(path: Path, lines: list[str] | None = None, encoding: str | None = None) -> PdfFixture:
+def build_pdf(path: Path, lines: list[str] | None = None, encoding: str | None = None,
+              font_names: bool = True) -> PdfFixture:
     """A text-layer PDF of the resolution: one paragraph per source line, lines wrapped by fpdf2,
     2 mm between paragraphs, a running header and a page-number footer on each page.
     With `encoding` the text layer holds TCVN3/VNI characters in fonts named like the legacy ones,
-    as PDFs printed from old documents do (TCVN3: all-caps lines in ".VnTimeH", the rest ".VnTime")."""
+    as PDFs printed from old documents do (TCVN3: all-caps lines in ".VnTimeH", the rest ".VnTime");
+    `font_names=False` keeps the legacy characters but names the font DejaVu (a re-saved PDF)."""
     from fpdf import FPDF
 
     lines = lines if lines is not None else seed_lines()
     put = (lambda s: legacy.from_unicode(s, encoding)) if encoding else (lambda s: s)
 
+    legacy_names = encoding is not None and font_names
+
     def font_for(line: str, bold: bool) -> tuple[str, str]:
+        if not legacy_names:
+            return "serif", "B" if bold else ""
         if encoding == legacy.TCVN3:
             return (".VnTimeH" if line.isupper() else ".VnTime"), ""
-        if encoding == legacy.VNI:
-            return "VNI-Times", ""
-        return "serif", "B" if bold else ""
+        return "VNI-Times", ""
 
     class Doc(FPDF):
         def header(self) -> None:
@@ -106,7 +118,7 @@ def build_pdf(path: Path, lines: list[str] | None = None, encoding: str | None =
             self.cell(0, 5, f"Trang {self.page_no()}/{{nb}}", align="C")
 
     pdf = Doc(format="A4")
-    if encoding:
+    if legacy_names:
         for name in ((".VnTime", ".VnTimeH") if encoding == legacy.TCVN3 else ("VNI-Times",)):
             pdf.add_font(name, "", str(legacy_font(name, path.parent)))
     else:
@@ -267,3 +279,47 @@ def build_legacy_txt(path: Path, encoding: str) -> str:
     if encoding == legacy.TCVN3:
         return "".join(ch.lower() if ch.isupper() and not ch.isascii() and ch not in "ĂÂÊÔƠƯĐ" else ch for ch in text)
     return text
+
+
+# ---------------------------------------------------------------- bad inputs
+
+HUGE = 500 * 1024 * 1024
+
+
+def refuse(path: Path, reason: str, seconds: float = 2.0) -> str:
+    """read(path) raises ReadError matching `reason` (a regex) within `seconds`; returns the message."""
+    started = time.perf_counter()
+    with pytest.raises(ReadError, match=reason) as info:
+        read(path)
+    assert time.perf_counter() - started < seconds
+    message = str(info.value)
+    assert message and "\n" not in message
+    return message
+
+
+def zero_byte(folder: Path, suffix: str) -> Path:
+    path = folder / f"empty{suffix}"
+    path.write_bytes(b"")
+    return path
+
+
+def junk(folder: Path, suffix: str) -> Path:
+    path = folder / f"junk{suffix}"
+    path.write_bytes(random.Random(7).randbytes(64 * 1024))
+    return path
+
+
+def huge(folder: Path, suffix: str) -> Path:
+    """A sparse 500 MB file: instant to make, and reading it would take seconds and memory."""
+    path = folder / f"huge{suffix}"
+    with open(path, "wb") as f:
+        f.truncate(HUGE)
+    return path
+
+
+def check_common(folder: Path, suffix: str) -> None:
+    refuse(zero_byte(folder, suffix), r"^empty file \(0 bytes\)$")
+    refuse(huge(folder, suffix), r"^file too large \(500 MB > \d+ MB limit\)$", seconds=0.5)
+
+
+ODD_NAME = "Nghị quyết #12 (bản cuối) ; $HOME 'x' & [1]\u200b\n-v.{suffix}"  # shell characters, newline, leading dash

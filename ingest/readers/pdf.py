@@ -167,7 +167,7 @@ def _paragraphs(lines: list[Line]) -> list[str]:
     paragraphs = [lines[0].text]
     for prev, line in zip(lines, lines[1:]):
         new = (
-            (pitch and line.top - prev.top > 1.5 * pitch)
+            (pitch and line.top - prev.top > 1.25 * pitch)
             or prev.x1 < right - 0.12 * width
             or line.x0 > left + 0.02 * width
             or abs(line.size - prev.size) > 0.5

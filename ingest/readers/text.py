@@ -58,6 +58,11 @@ def decode(data: bytes) -> str:
         raise ReadError(f"not valid UTF-8 text (byte {err.start}); save it as UTF-8") from None
 
 
+def windows_latin(data: bytes) -> str:
+    """8-bit bytes as Windows Latin (cp1252, Latin-1 for the bytes cp1252 leaves undefined): never fails."""
+    return data.decode("latin-1").translate(_CP1252_C1)
+
+
 def decode_legacy(data: bytes) -> tuple[str, str | None]:
     """Bytes -> (Unicode text, "TCVN3"/"VNI" when converted). UTF-8 text may still hold TCVN3/VNI
     characters (pasted from an old document); 8-bit bytes that are not UTF-8 are read as Windows
@@ -67,7 +72,7 @@ def decode_legacy(data: bytes) -> tuple[str, str | None]:
     except ReadError:
         if b"\x00" in data:
             raise
-        text, encoding = legacy.convert(data.decode("latin-1").translate(_CP1252_C1))
+        text, encoding = legacy.convert(windows_latin(data))
         if encoding is None:
             raise
         return text, encoding
