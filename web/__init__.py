@@ -1,0 +1,1 @@
+"""The web app: REST API, Gradio UI, embed view, auth and uploads over the search engine."""

@@ -1,0 +1,303 @@
+"""The index behind the app: loaded (or built) in the background, searched, and changed by uploads and edits."""
+from __future__ import annotations
+
+import json
+import os
+import re
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import BinaryIO, Callable
+
+from index import store
+from index.engine import Engine, doc_json
+from index.search import Filters, term_spans
+from ingest.document import Document, Metadata
+from ingest.metadata import sidecar_path
+from ingest.pipeline import build_document, ingest
+from ingest.readers import ReadError
+from web import uploads
+from web.settings import Settings
+from web.uploads import UploadError
+
+Progress = Callable[[float, str], None]
+EDITABLE = ("type", "title", "subject", "issuer", "province", "date", "date_kind", "signer", "number")
+
+
+class NotReady(Exception):
+    """The index is still being loaded or built."""
+
+
+class NotFound(Exception):
+    """No such document."""
+
+
+class Service:
+    def __init__(self, settings: Settings, embedder=None):
+        self.settings = settings
+        self.index_dir = store.index_dir(settings.index_dir)
+        self.embedder = embedder
+        self.status = {"status": "starting", "progress": 0.0, "message": "starting"}
+        self.started = time.perf_counter()
+        self._engine: Engine | None = None
+        self._checked = 0.0
+        self._write = threading.Lock()
+        self._queries = threading.BoundedSemaphore(max(1, settings.query_threads))
+
+    # ---- start-up -------------------------------------------------------------------------
+    def start(self, background: bool = True) -> None:
+        if background:
+            threading.Thread(target=self._start, name="index-loader", daemon=True).start()
+        else:
+            self._start()
+
+    def _start(self) -> None:
+        try:
+            if self.embedder is None:
+                self._set("loading", 0.0, "loading the embedding model")
+                from index.embed import load_embedder
+                self.embedder = load_embedder()
+            self._set("loading", 0.0, f"loading the index from {self.index_dir}")
+            try:
+                self._engine = Engine(self.index_dir, self.embedder)
+            except store.IndexMissing:
+                self._set("building", 0.0, f"no index yet: ingesting {', '.join(map(str, self.settings.roots))}")
+                summary = ingest(self.settings.roots, self.embedder, self.index_dir, progress=self._console_progress)
+                print(f"\n[index] built: {summary.documents} documents, {summary.chunks} chunks in "
+                      f"{summary.seconds:.1f} s; {len(summary.errors)} error(s)", file=sys.stderr, flush=True)
+                for error in summary.errors:
+                    print(f"[index]   {error['path']}: {error['reason']}", file=sys.stderr, flush=True)
+                self._engine = Engine(self.index_dir, self.embedder)
+            seconds = time.perf_counter() - self.started
+            self._set("ok", 1.0, f"ready in {seconds:.1f} s")
+            print(f"[index] ready: {len(self._engine.documents)} documents, {len(self._engine.snapshot.chunks)} "
+                  f"chunks, model {self._engine.snapshot.model_id} ({seconds:.1f} s)", file=sys.stderr, flush=True)
+        except Exception as err:   # shown by /healthz and the UI instead of a dead thread
+            self._set("error", 0.0, f"{type(err).__name__}: {err}")
+            print(f"[index] failed: {type(err).__name__}: {err}", file=sys.stderr, flush=True)
+
+    def _set(self, status: str, progress: float, message: str) -> None:
+        self.status = {"status": status, "progress": round(progress, 3), "message": message}
+
+    def _console_progress(self, fraction: float, message: str) -> None:
+        self._set("building", fraction, message)
+        print(f"\r[index] {fraction * 100:5.1f}% {message[:70]:<70}", end="", file=sys.stderr, flush=True)
+
+    # ---- reading --------------------------------------------------------------------------
+    @property
+    def ready(self) -> bool:
+        return self._engine is not None
+
+    @property
+    def engine(self) -> Engine:
+        """The loaded engine, reloaded when another process (python -m ingest) made a new version."""
+        engine = self._engine
+        if engine is None:
+            raise NotReady(self.status["message"])
+        now = time.monotonic()
+        if now - self._checked > 1.0:
+            self._checked = now
+            try:
+                current = (self.index_dir / "CURRENT").read_text().strip()
+            except OSError:
+                current = None
+            if current and current != engine.snapshot.manifest.get("version"):
+                self._reload()
+        return self._engine
+
+    def _reload(self) -> None:
+        self._engine = Engine(self.index_dir, self.embedder)
+
+    def search(self, query: str, k: int = 10, filters: Filters | None = None, mode: str = "smart",
+               accent_insensitive: bool = True) -> dict:
+        engine = self.engine
+        with self._queries:
+            return engine.search(query, k=k, filters=filters, mode=mode, accent_insensitive=accent_insensitive)
+
+    def highlighter(self, question: str):
+        """text -> spans of the question's words (and their restored or glossary forms) in `text`."""
+        query = self.engine.searcher.analyze(question)
+        return lambda text: term_spans(text, query)
+
+    def document(self, doc_id: str) -> Document:
+        doc = self.engine.documents.get(doc_id)
+        if doc is None:
+            raise NotFound(f"no document with id '{doc_id}'")
+        return doc
+
+    def path_of(self, doc: Document) -> Path | None:
+        """The source file of a document ingested from one of our roots, if it is still there."""
+        for root in self.settings.roots:
+            prefix = f"{root.name}/"
+            if doc.source.startswith(prefix):
+                path = root / doc.source[len(prefix):]
+                if path.is_file():
+                    return path
+        return None
+
+    def is_upload(self, doc: Document) -> bool:
+        path = self.path_of(doc)
+        return path is not None and path.resolve().is_relative_to(self.settings.upload_dir)
+
+    def source_key(self, path: Path) -> str:
+        for root in self.settings.roots:
+            if path.resolve().is_relative_to(root):
+                return f"{root.name}/{path.resolve().relative_to(root).as_posix()}"
+        raise ValueError(f"{path} is outside the corpus folders")
+
+    def _root_of(self, path: Path) -> Path:
+        return next(root for root in self.settings.roots if path.resolve().is_relative_to(root))
+
+    # ---- writing --------------------------------------------------------------------------
+    def upload(self, files: list[tuple[str, BinaryIO]], progress: Progress | None = None) -> dict:
+        """Store and index uploaded files. All are checked (name, type, size, readable text) before
+        any is stored; on any failure nothing changes on disk or in the index."""
+        self.engine  # noqa: B018 - refuse while not ready
+        if not files:
+            raise UploadError("no file in the request")
+        folder = self.settings.upload_dir
+        max_bytes = int(self.settings.upload_max_mb * 1048576)
+        with self._write:
+            staged: list[tuple[Path, Path]] = []
+            placed: list[Path] = []
+            ingested = False
+            backups: list[tuple[Path, Path]] = []
+            try:
+                for name, stream in files:
+                    tmp, final = uploads.save(stream, name, folder, max_bytes)
+                    staged.append((tmp, final))
+                    if sum(1 for _, f in staged if f == final) > 1:
+                        raise UploadError(f"'{final.name}' is in the request twice")
+                for tmp, final in staged:
+                    if progress:
+                        progress(0.0, f"checking {final.name}")
+                    try:
+                        build_document(tmp, self.source_key(final), "check")
+                    except (ReadError, ValueError, OSError) as err:
+                        raise UploadError(f"'{final.name}' cannot be indexed: {str(err).splitlines()[0]}", 422) from None
+                for tmp, final in staged:
+                    if final.exists():
+                        backup = final.with_name(f".backup-{os.getpid()}-{final.name}")
+                        os.replace(final, backup)
+                        backups.append((backup, final))
+                    os.replace(tmp, final)
+                    placed.append(final)
+                summary = ingest(sorted({self._root_of(f) for _, f in staged}), self.embedder, self.index_dir,
+                                 progress=progress)
+                ingested = True
+                keys = {self.source_key(f) for _, f in staged}
+                failed = [e for e in summary.errors if e["path"] in keys]
+                if failed:
+                    raise UploadError("; ".join(f"{e['path']}: {e['reason']}" for e in failed), 422)
+            except BaseException:
+                for tmp, _ in staged:
+                    tmp.unlink(missing_ok=True)
+                for final in placed:
+                    final.unlink(missing_ok=True)
+                for backup, final in backups:
+                    os.replace(backup, final)
+                if ingested:   # bring the index back in line with the files as they are again
+                    ingest(sorted({self._root_of(f) for _, f in staged}), self.embedder, self.index_dir)
+                raise
+            for backup, _ in backups:
+                backup.unlink(missing_ok=True)
+            self._reload()
+        docs = [self.document(Document.id_for(self.source_key(f))) for _, f in staged]
+        return {"documents": [self.describe(d) for d in docs], "summary": summary.to_dict()}
+
+    def delete(self, doc_id: str) -> dict:
+        """Remove a document from the index, and its file too if it was uploaded here."""
+        with self._write:
+            doc = self.document(doc_id)
+            path = self.path_of(doc) if self.is_upload(doc) else None
+            moved: list[tuple[Path, Path]] = []
+            if path is not None:
+                for file in (path, sidecar_path(path)):
+                    if file.exists():
+                        hidden = file.with_name(f".deleting-{os.getpid()}-{file.name}")
+                        os.replace(file, hidden)
+                        moved.append((hidden, file))
+            try:
+                summary = ingest([], self.embedder, self.index_dir, remove=[doc_id])
+            except BaseException:
+                for hidden, file in moved:
+                    os.replace(hidden, file)
+                raise
+            for hidden, _ in moved:
+                hidden.unlink(missing_ok=True)
+            self._reload()
+        return {"removed": doc_id, "file_deleted": bool(moved), "summary": summary.to_dict()}
+
+    def reindex(self, progress: Progress | None = None) -> dict:
+        self.engine  # noqa: B018
+        with self._write:
+            summary = ingest(self.settings.roots, self.embedder, self.index_dir, progress=progress)
+            self._reload()
+        return summary.to_dict()
+
+    def save_metadata(self, doc_id: str, fields: dict) -> dict:
+        """Write corrections to the document's `<file>.meta.json` and re-index it. An empty value
+        drops that override (the extracted value comes back)."""
+        unknown = set(fields) - set(EDITABLE)
+        if unknown:
+            raise ValueError(f"unknown or read-only field(s) {sorted(unknown)}; editable: {', '.join(EDITABLE)}")
+        with self._write:
+            doc = self.document(doc_id)
+            path = self.path_of(doc)
+            if path is None:
+                raise ValueError(f"the source file of '{doc.source}' is not in the corpus folders; cannot save overrides")
+            side = sidecar_path(path)
+            before = side.read_text(encoding="utf-8") if side.exists() else None
+            data = json.loads(before) if before else {}
+            for key, value in fields.items():
+                value = clean_value(key, value)
+                if value is None:
+                    data.pop(key, None)
+                else:
+                    data[key] = value
+            tmp = side.with_name(f".{side.name}.tmp")
+            tmp.write_text(json.dumps(data, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+            os.replace(tmp, side)
+            try:
+                summary = ingest([self._root_of(path)], self.embedder, self.index_dir)
+                failed = [e for e in summary.errors if e["path"] == doc.source]
+                if failed:
+                    raise ValueError(failed[0]["reason"])
+            except BaseException:
+                if before is None:
+                    side.unlink(missing_ok=True)
+                else:
+                    side.write_text(before, encoding="utf-8")
+                raise
+            if not data:
+                side.unlink(missing_ok=True)
+            self._reload()
+        return {"document": self.describe(self.document(doc_id)), "sidecar": str(side), "overrides": data}
+
+    # ---- shapes ---------------------------------------------------------------------------
+    def describe(self, doc: Document) -> dict:
+        return dict(doc_json(doc), meta=doc.meta.to_dict(), chunks=len(doc.chunks), lines=doc.text.count("\n") + 1,
+                    uploaded=self.is_upload(doc))
+
+
+def clean_value(key: str, value) -> str | None:
+    if value is None:
+        return None
+    value = " ".join(str(value).split())
+    if not value:
+        return None
+    if key == "date":
+        m = re.fullmatch(r"(\d{4})-(\d{1,2})-(\d{1,2})", value)
+        d = re.fullmatch(r"(\d{1,2})/(\d{1,2})/(\d{4})", value)
+        if m:
+            year, month, day = m.groups()
+        elif d:
+            day, month, year = d.groups()
+        else:
+            raise ValueError(f"date '{value}': write it as dd/mm/yyyy or yyyy-mm-dd")
+        value = f"{int(year):04d}-{int(month):02d}-{int(day):02d}"
+    if key == "date_kind" and value not in ("issued", "adopted"):
+        raise ValueError("date_kind must be 'issued' or 'adopted'")
+    assert key in Metadata.__dataclass_fields__
+    return value

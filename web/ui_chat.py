@@ -1,0 +1,68 @@
+"""The chat panel (also the whole embed view): question, answer with citations, example questions."""
+from __future__ import annotations
+
+import gradio as gr
+
+from web.i18n import EXAMPLES, t
+from web.render import answer_html, chat_html, esc
+from web.service import NotReady, Service
+
+MAX_TURNS = 20
+
+
+def render(service: Service, turns: list, lang: str) -> str:
+    """The conversation in `lang`; turns are (question, engine result or error message)."""
+    shown = []
+    for question, result in turns:
+        if isinstance(result, str):
+            shown.append((question, f'<div class="qa-noanswer">{esc(result)}</div>'))
+            continue
+        try:
+            highlight = service.highlighter(question)
+        except NotReady:
+            highlight = None
+        shown.append((question, answer_html(result, lang, highlight)))
+    return chat_html(shown, lang)
+
+
+def build(service: Service, lang_state: gr.State, compact: bool = False) -> dict:
+    """Components of the chat panel and a `relabel(lang, turns)` giving their updates in another language."""
+    turns = gr.State([])
+    chat = gr.HTML(chat_html([], "vi"), elem_classes="qa-chat", elem_id="qa-chat", js_on_load=None)
+    with gr.Row(equal_height=True):
+        question = gr.Textbox(label=t("question"), placeholder=t("question_ph"), lines=1, max_lines=4, scale=6,
+                              elem_id="qa-question", show_label=not compact, autofocus=not compact)
+        ask = gr.Button(t("ask"), variant="primary", scale=1, min_width=80, elem_id="qa-ask")
+    with gr.Column(visible=True) as examples_box:
+        examples_title = gr.Markdown(f"**{t('examples')}**")
+        with gr.Row():
+            example_buttons = [gr.Button(text, size="sm", elem_classes="qa-example") for text in EXAMPLES["vi"]]
+    clear = gr.Button(t("clear"), size="sm", variant="secondary", visible=not compact)
+
+    def answer(text, history, lang):
+        text = (text or "").strip()
+        if not text:
+            return gr.update(), text, history, gr.update()
+        try:
+            result = service.search(text, k=5)
+        except NotReady as err:
+            result = f"{t('status_loading', lang)}: {err}"
+        except ValueError as err:
+            result = f"{t('error', lang)}: {err}"
+        history = (history + [(text, result)])[-MAX_TURNS:]
+        return render(service, history, lang), "", history, gr.update(visible=False)
+
+    outputs = [chat, question, turns, examples_box]
+    ask.click(answer, [question, turns, lang_state], outputs, concurrency_limit=4)
+    question.submit(answer, [question, turns, lang_state], outputs, concurrency_limit=4)
+    for button in example_buttons:
+        button.click(answer, [button, turns, lang_state], outputs, concurrency_limit=4)
+    clear.click(lambda lang: (chat_html([], lang), [], gr.update(visible=True)), [lang_state], [chat, turns, examples_box])
+
+    def relabel(lang: str, history: list) -> list:
+        return [gr.update(label=t("question", lang), placeholder=t("question_ph", lang)), gr.update(value=t("ask", lang)),
+                gr.update(value=f"**{t('examples', lang)}**"), gr.update(value=t("clear", lang)),
+                *[gr.update(value=text) for text in EXAMPLES[lang]], render(service, history, lang)]
+
+    return {"turns": turns, "relabel": relabel,
+            "labelled": [question, ask, examples_title, clear, *example_buttons, chat]}
