@@ -25,7 +25,8 @@ from ingest.readers.text import MB, check_size
 
 MAX_BYTES = 200 * MB          # scans run large; still refused before opening
 OCR_DPI = 300
-MIN_TEXT_CHARS = 20           # a page with less text than this but an image on it is a scan
+MIN_TEXT_CHARS = 20           # a page with less text than this ...
+MIN_IMAGE_SHARE = 0.3         # ... and images over this share of its area is a scan
 EDGE = 0.12                   # top/bottom share of the page where headers and footers live
 PAGE_NUMBER = re.compile(r"(?i)^(?:trang|page)?\s*[-–—]?\s*\d{1,4}\s*(?:(?:/|of|trên)\s*\d{1,4})?\s*[-–—]?$")
 TERMINAL = tuple(".:;!?)")
@@ -93,7 +94,8 @@ def _page(page) -> _Page:
     if len({(c["text"], round(c["x0"]), round(c["top"])) for c in chars}) < 0.98 * len(chars):
         page = page.dedupe_chars()  # text printed twice for a fake bold; costly, so only when present
     raw = page.extract_text_lines(strip=True, return_chars=True)
-    if sum(len(r["text"].strip()) for r in raw) < MIN_TEXT_CHARS and page.images:
+    image_area = sum(max(0, i["x1"] - i["x0"]) * max(0, i["bottom"] - i["top"]) for i in page.images)
+    if sum(len(r["text"].strip()) for r in raw) < MIN_TEXT_CHARS and image_area >= MIN_IMAGE_SHARE * page.width * page.height:
         tesseract()  # says "needs OCR" before the slow render when tesseract is missing
         image = page.to_image(resolution=OCR_DPI).original
         return _Page(ocr_lines(image), image.height, set(), ocr=True)
