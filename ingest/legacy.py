@@ -27,10 +27,10 @@ assert len(_TCVN3_CODES) == len(_TCVN3_CHARS) == 74
 _TCVN3_TABLE = str.maketrans(_TCVN3_CODES, _TCVN3_CHARS)
 
 # VNI: tone marks after a vowel; circumflex (+ tone) after a/e/o; breve (+ tone) after a.
-_TONES = "̣́̀̉̃"                       # acute, grave, hook, tilde, dot below (combining)
+_TONES = "\u0301\u0300\u0309\u0303\u0323"   # combining acute, grave, hook above, tilde, dot below
 _VNI_TONE = dict(zip("ùøûõï", _TONES))
-_VNI_CIRCUMFLEX = dict(zip("âáàåãä", ["̂"] + [f"̂{t}" for t in _TONES]))
-_VNI_BREVE = dict(zip("êéèúüë", ["̆"] + [f"̆{t}" for t in _TONES]))
+_VNI_CIRCUMFLEX = dict(zip("âáàåãä", ["\u0302"] + [f"\u0302{t}" for t in _TONES]))
+_VNI_BREVE = dict(zip("êéèúüë", ["\u0306"] + [f"\u0306{t}" for t in _TONES]))
 _VNI_SINGLE = {"ñ": "đ", "ô": "ơ", "ö": "ư", "í": "í", "ì": "ì", "æ": "ỉ", "ó": "ĩ", "ò": "ị", "î": "ỵ"}
 _VNI_SINGLE.update({k.upper(): v.upper() for k, v in _VNI_SINGLE.items()})
 _VNI_PAIR = re.compile(
@@ -157,14 +157,14 @@ def from_unicode(text: str, encoding: str) -> str:
             if not rest or not base.isascii():
                 out.append(ch)
                 continue
-            horn = "̛" in rest
-            rest = rest.replace("̛", "")
+            horn = "\u031b" in rest
+            rest = rest.replace("\u031b", "")
             if horn:  # ơ/ư + tone: the horn letter is a single code, the tone its mark
-                base = single[unicodedata.normalize("NFC", base + "̛")]
-            if base.lower() == "i" and rest:
-                out.append(single.get(ch, ch))  # í ì are the same code point in VNI
+                base = single[unicodedata.normalize("NFC", base + "\u031b")]
+            mark = marks.get(rest) or marks.get(rest[::-1])
+            if base.lower() == "i" or mark is None:
+                out.append(ch)  # í ì are the same code points in VNI; "ç" is no Vietnamese letter
                 continue
-            mark = marks[rest] if rest in marks else marks[rest[::-1]]
             out.append(base + (mark.upper() if base.isupper() else mark))
         return "".join(out)
     raise ValueError(f"unknown legacy encoding {encoding!r}")

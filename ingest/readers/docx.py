@@ -48,12 +48,16 @@ def read_docx(path: Path) -> Extracted:
 
 class _Reader:
     def __init__(self, document) -> None:
+        from docx.enum.style import WD_STYLE_TYPE
+
         self.document = document
         self.styles = {s.style_id: s for s in document.styles}
         self.numbering = _Numbering(document)
         self.converted: set[str] = set()
         defaults = document.styles.element.find(f"{W}docDefaults/{W}rPrDefault/{W}rPr/{W}rFonts")
         self.default_font = _rfonts_name(defaults)
+        self.default_style = next((sid for sid, s in self.styles.items() if s.type == WD_STYLE_TYPE.PARAGRAPH
+                                   and s.element.get(f"{W}default") in ("1", "true")), None)
 
     def blocks(self) -> list[str]:
         """Lines of the body in order: each paragraph followed by a blank line; table rows one per line."""
@@ -61,8 +65,7 @@ class _Reader:
         from docx.text.paragraph import Paragraph
 
         out: list[str] = []
-        body = self.document.element.body
-        for child in body.iterchildren():
+        for child in _body_items(self.document.element.body):
             if child.tag == f"{W}p":
                 line = self.paragraph(Paragraph(child, self.document._body))
                 if line.strip():
@@ -94,9 +97,9 @@ class _Reader:
         for row in table.rows:
             cells, seen = [], set()
             for cell in row.cells:
-                if id(cell._tc) in seen:  # a merged cell repeats across the columns it spans
+                if cell._tc in seen:  # a merged cell repeats across the columns it spans
                     continue
-                seen.add(id(cell._tc))
+                seen.add(cell._tc)
                 text = " ".join(filter(None, (self.paragraph(p) for p in cell.paragraphs)))
                 cells.append(text)
             rows.append(cells)
@@ -111,7 +114,7 @@ class _Reader:
         style_id = run.find(f"{W}rPr/{W}rStyle")
         ids = [style_id.get(f"{W}val")] if style_id is not None else []
         p_style = paragraph._p.find(f"{W}pPr/{W}pStyle")
-        ids.append(p_style.get(f"{W}val") if p_style is not None else _default_paragraph_style(self.styles))
+        ids.append(p_style.get(f"{W}val") if p_style is not None else self.default_style)
         for sid in ids:
             style = self.styles.get(sid)
             while style is not None:
@@ -122,11 +125,14 @@ class _Reader:
         return self.default_font
 
 
-def _default_paragraph_style(styles: dict) -> str | None:
-    for sid, style in styles.items():
-        if style.element.get(f"{W}default") in ("1", "true") and style.element.get(f"{W}type") == "paragraph":
-            return sid
-    return None
+def _body_items(element):
+    """Paragraphs and tables of the body in order, also inside content controls (w:sdt), where Word
+    puts cover pages and building blocks."""
+    for child in element.iterchildren():
+        if child.tag in (f"{W}p", f"{W}tbl"):
+            yield child
+        elif child.tag in (f"{W}sdt", f"{W}sdtContent", f"{W}customXml"):
+            yield from _body_items(child)
 
 
 def _rfonts_name(rfonts) -> str | None:

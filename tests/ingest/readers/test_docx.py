@@ -82,3 +82,20 @@ def test_odd_file_name(tmp_path):
     odd = tmp_path / ODD_NAME.format(suffix="docx")
     (tmp_path / "x.docx").rename(odd)
     assert FOREST in read(odd).text
+
+
+def test_paragraphs_inside_content_controls(tmp_path):
+    """Word keeps cover pages and building blocks in content controls (w:sdt): their text counts."""
+    import docx
+    from docx.oxml import OxmlElement
+
+    document = docx.Document()
+    document.add_paragraph("Trước")
+    inside = document.add_paragraph(FOREST)
+    sdt, content = OxmlElement("w:sdt"), OxmlElement("w:sdtContent")
+    inside._p.addprevious(sdt)
+    sdt.append(content)
+    content.append(inside._p)
+    document.add_paragraph("Sau")
+    document.save(str(tmp_path / "sdt.docx"))
+    assert read(tmp_path / "sdt.docx").text.split("\n") == ["Trước", "", FOREST, "", "Sau"]
