@@ -10,7 +10,9 @@ from __future__ import annotations
 import csv
 import io
 import os
+import re
 import shutil
+import statistics
 import subprocess
 import unicodedata
 from dataclasses import dataclass
@@ -24,6 +26,8 @@ MAX_BYTES = 50 * MB
 LANG = "vie"
 NEEDS_OCR = "needs OCR: install tesseract-ocr and tesseract-ocr-vie"
 TIMEOUT = 300  # seconds for one page
+TERMINAL = tuple(".:;!?)")
+BLOCK_START = re.compile(r"^(?:[-–•+*]\s|\d+(?:\.\d+)*[.)]\s|[IVXLC]+[.)-]\s|[a-zđ][.)]\s|(?:Điều|Chương|Mục|Phần)\s+[\dIVXLC]+)")
 
 
 @dataclass
@@ -36,6 +40,7 @@ class Line:
     top: float
     bottom: float
     size: float = 0.0  # font size; 0 where unknown (OCR)
+    group: tuple[int, int] | None = None  # Tesseract's (block, paragraph); None for a text layer
 
 
 @lru_cache(maxsize=8)
@@ -59,8 +64,8 @@ def tesseract() -> str:
 
 
 def ocr_lines(image) -> list[Line]:
-    """OCR one page (a PIL image): its paragraphs in reading order, each as one Line whose text is
-    the paragraph's lines joined (Tesseract's layout analysis finds blocks and paragraphs)."""
+    """OCR one page (a PIL image): its visual lines in reading order, with their boxes in pixels and
+    Tesseract's block and paragraph (its layout analysis finds columns and blocks)."""
     from PIL import ImageFilter
 
     exe = tesseract()
@@ -78,21 +83,18 @@ def ocr_lines(image) -> list[Line]:
     if done.returncode != 0:
         reason = done.stderr.decode("utf-8", "replace").strip().splitlines()
         raise ReadError(f"OCR failed: {reason[-1] if reason else f'tesseract exit code {done.returncode}'}")
-    paragraphs: dict[tuple[int, int], list] = {}
+    words: dict[tuple[int, int, int], list] = {}
     rows = csv.DictReader(io.StringIO(done.stdout.decode("utf-8", "replace")), delimiter="\t", quoting=csv.QUOTE_NONE)
     for row in rows:
         word = (row.get("text") or "").strip()
         if row.get("level") != "5" or not word:
             continue
         left, top, width, height = (int(row[k]) for k in ("left", "top", "width", "height"))
-        key = (int(row["block_num"]), int(row["par_num"]))
-        paragraphs.setdefault(key, []).append((int(row["line_num"]), word, left, top, left + width, top + height))
-    lines = []
-    for words in paragraphs.values():
-        text = " ".join(w[1] for w in words)
-        lines.append(Line(unicodedata.normalize("NFC", text), min(w[2] for w in words), max(w[4] for w in words),
-                          min(w[3] for w in words), max(w[5] for w in words)))
-    return lines
+        key = (int(row["block_num"]), int(row["par_num"]), int(row["line_num"]))
+        words.setdefault(key, []).append((word, left, top, left + width, top + height))
+    return [Line(unicodedata.normalize("NFC", " ".join(w[0] for w in line)), min(w[1] for w in line),
+                 max(w[3] for w in line), min(w[2] for w in line), max(w[4] for w in line), group=key[:2])
+            for key, line in words.items()]
 
 
 def open_image(path: Path):
@@ -121,9 +123,39 @@ def read_image(path: Path) -> Extracted:
     text_lines: list[str] = []
     pages: list[int] = []
     for number, frame in enumerate(ImageSequence.Iterator(image), start=1):
-        for line in ocr_lines(frame.convert("RGB")):
-            text_lines += [line.text, ""]
+        for paragraph in paragraphs(ocr_lines(frame)):
+            text_lines += [paragraph, ""]
             pages += [number, number]
     if not text_lines:
         raise ReadError("OCR found no text in the image")
     return Extracted(text="\n".join(text_lines[:-1]), pages=pages[:-1], ocr=True)
+
+
+def paragraphs(lines: list[Line]) -> list[str]:
+    """Join the visual lines of a page (text layer or OCR) into paragraphs. A line starts a new
+    paragraph in another OCR block/paragraph, after a larger gap, after a short line (the last line
+    of a paragraph), when it is indented, when the font size changes, or when it opens a list item,
+    article or numbered heading after a finished sentence (a wrapped line may well start with
+    "- xã hội" or "2018."). Tesseract's own paragraphs are not enough: it runs headings together."""
+    if not lines:
+        return []
+    left = min(line.x0 for line in lines)
+    right = max(line.x1 for line in lines)
+    width = max(right - left, 1.0)
+    steps = [b.top - a.top for a, b in zip(lines, lines[1:]) if b.top > a.top]
+    pitch = statistics.median(steps) if steps else 0.0
+    out = [lines[0].text]
+    for prev, line in zip(lines, lines[1:]):
+        new = (
+            line.group != prev.group
+            or (pitch and line.top - prev.top > 1.25 * pitch)
+            or prev.x1 < right - 0.12 * width
+            or line.x0 > left + 0.02 * width
+            or abs(line.size - prev.size) > 0.5
+            or (prev.text.endswith(TERMINAL) and BLOCK_START.match(line.text))
+        )
+        if new:
+            out.append(line.text)
+        else:
+            out[-1] += " " + line.text
+    return out

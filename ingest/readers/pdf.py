@@ -20,7 +20,7 @@ from pathlib import Path
 
 from ingest import legacy
 from ingest.readers import Extracted, ReadError, register
-from ingest.readers.image import Line, ocr_lines, tesseract
+from ingest.readers.image import Line, ocr_lines, paragraphs, tesseract
 from ingest.readers.text import MB, check_size
 
 MAX_BYTES = 200 * MB          # scans run large; still refused before opening
@@ -29,8 +29,6 @@ MIN_TEXT_CHARS = 20           # a page with less text than this ...
 MIN_IMAGE_SHARE = 0.3         # ... and images over this share of its area is a scan
 EDGE = 0.12                   # top/bottom share of the page where headers and footers live
 PAGE_NUMBER = re.compile(r"(?i)^(?:trang|page)?\s*[-–—]?\s*\d{1,4}\s*(?:(?:/|of|trên)\s*\d{1,4})?\s*[-–—]?$")
-TERMINAL = tuple(".:;!?)")
-BLOCK_START = re.compile(r"^(?:[-–•+*]\s|\d+(?:\.\d+)*[.)]\s|[IVXLC]+[.)-]\s|[a-zđ][.)]\s|(?:Điều|Chương|Mục|Phần)\s+[\dIVXLC]+)")
 
 
 @register(".pdf")
@@ -56,7 +54,7 @@ def read_pdf(path: Path) -> Extracted:
     text_lines: list[str] = []
     numbers: list[int] = []
     for number, (page, body) in enumerate(zip(pages, kept), start=1):
-        for paragraph in ([line.text for line in body] if page.ocr else _paragraphs(body)):
+        for paragraph in paragraphs(body):
             text_lines += [paragraph, ""]
             numbers += [number, number]
     text = "\n".join(text_lines[:-1])
@@ -82,7 +80,7 @@ def _pdf_error(err: Exception) -> str:
 
 @dataclass
 class _Page:
-    lines: list[Line]         # visual lines of the text layer, or OCR paragraphs
+    lines: list[Line]         # visual lines, of the text layer or of OCR
     height: float             # in the lines' units (points, or pixels for OCR)
     encodings: set[str]       # legacy encodings converted on the page
     ocr: bool = False
@@ -152,31 +150,3 @@ def _drop_furniture(pages: list[tuple[list[Line], float]]) -> list[list[Line]]:
     return [[line for line in lines
              if not (edge(line, height) and (_furniture_key(line.text) in repeated or PAGE_NUMBER.match(line.text)))]
             for lines, height in pages]
-
-
-def _paragraphs(lines: list[Line]) -> list[str]:
-    """Join the visual lines of a text-layer page into paragraphs. A line starts a new paragraph
-    after a larger gap, after a short line (the last line of a paragraph), when it is indented,
-    when the font size changes, or when it opens a list item, article or numbered heading after a
-    finished sentence (a wrapped line may well start with "- xã hội" or "2018.")."""
-    if not lines:
-        return []
-    left = min(line.x0 for line in lines)
-    right = max(line.x1 for line in lines)
-    width = max(right - left, 1.0)
-    steps = [b.top - a.top for a, b in zip(lines, lines[1:]) if b.top > a.top]
-    pitch = statistics.median(steps) if steps else 0.0
-    paragraphs = [lines[0].text]
-    for prev, line in zip(lines, lines[1:]):
-        new = (
-            (pitch and line.top - prev.top > 1.25 * pitch)
-            or prev.x1 < right - 0.12 * width
-            or line.x0 > left + 0.02 * width
-            or abs(line.size - prev.size) > 0.5
-            or (prev.text.endswith(TERMINAL) and BLOCK_START.match(line.text))
-        )
-        if new:
-            paragraphs.append(line.text)
-        else:
-            paragraphs[-1] += " " + line.text
-    return paragraphs
