@@ -131,10 +131,26 @@ def detect(text: str) -> str | None:
     return best
 
 
+_ASCII_LETTERS = re.compile("[A-Za-z]")
+
+
+def _caps_line(line: str) -> str:
+    """A TCVN3 line typed in an all-caps font comes out "NGHị QUYếT": where every ASCII letter of a
+    line is a capital (two at least), the line was all caps, and so are its toned letters."""
+    letters = _ASCII_LETTERS.findall(line)
+    return line.upper() if len(letters) >= 2 and all(ch.isupper() for ch in letters) else line
+
+
 def convert(text: str) -> tuple[str, str | None]:
-    """(text in Unicode, the encoding it was converted from or None when it was left as it is)."""
+    """(text in Unicode, the encoding it was converted from or None when it was left as it is).
+    Without font names, TCVN3 capitals with a tone are recovered for all-caps lines only."""
     encoding = detect(text)
-    return (to_unicode(text, encoding), encoding) if encoding else (text, None)
+    if encoding is None:
+        return text, None
+    out = to_unicode(text, encoding)
+    if encoding == TCVN3:
+        out = "\n".join(_caps_line(line) for line in out.split("\n"))
+    return out, encoding
 
 
 def from_unicode(text: str, encoding: str) -> str:

@@ -272,12 +272,15 @@ def build_html(path: Path) -> list[str]:
 
 def build_legacy_txt(path: Path, encoding: str) -> str:
     """The resolution as an 8-bit text file in TCVN3 or VNI (Windows code page bytes); returns the
-    Unicode text the reader must give back. TCVN3 has no capitals with tones: those come back in
-    lowercase (they were typed as lowercase codes for the all-caps font)."""
+    Unicode text the reader must give back. TCVN3 has no capitals with tones (they were typed as
+    lowercase codes in the all-caps font): all-caps lines are recovered, a capital with a tone in
+    a mixed-case line ("Ủy ban") comes back in lowercase."""
     text = "\n".join(seed_lines()) + "\n"
     path.write_bytes(legacy.from_unicode(text, encoding).encode("cp1252"))
     if encoding == legacy.TCVN3:
-        return "".join(ch.lower() if ch.isupper() and not ch.isascii() and ch not in "ĂÂÊÔƠƯĐ" else ch for ch in text)
+        return "".join(line if line.isupper() else "".join(
+            ch.lower() if ch.isupper() and not ch.isascii() and ch not in "ĂÂÊÔƠƯĐ" else ch for ch in line)
+            for line in text.splitlines(keepends=True))
     return text
 
 

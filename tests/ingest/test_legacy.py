@@ -34,6 +34,11 @@ def test_tcvn3_every_lowercase_letter_and_the_capitals_it_has():
     assert to_unicode(from_unicode("NGHỊ QUYẾT", TCVN3), TCVN3) == "NGHị QUYếT"
 
 
+def test_tcvn3_all_caps_lines_without_font_names():
+    text = from_unicode("NGHỊ QUYẾT\nỦy ban nhân dân tỉnh Lạng Sơn\nI. CHỦ ĐỀ, MỤC TIÊU NĂM 2024", TCVN3)
+    assert convert(text) == ("NGHỊ QUYẾT\nủy ban nhân dân tỉnh Lạng Sơn\nI. CHỦ ĐỀ, MỤC TIÊU NĂM 2024", TCVN3)
+
+
 def test_vni_is_not_read_twice():
     """"oâ" is ô; the ô it yields must not be read again as the VNI single code for ơ."""
     assert to_unicode("coâng vieäc cuûa ngöôøi", VNI) == "công việc của người"
