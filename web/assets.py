@@ -18,7 +18,10 @@ CSS = """
 .qa-passage { margin: 6px 0; padding: 4px 10px; border-left: 3px solid #ddd; white-space: pre-wrap; }
 .qa-label { font-weight: 600; color: #a0522d; }
 .qa-actions { font-size: 13px; display: flex; gap: 10px; align-items: center; flex-wrap: wrap; }
-.qa-quote { color: #555; font-style: italic; }
+.qa-quote { color: #555; font-style: italic; font-size: 12px; }
+.qa-also { font-size: 13px; color: #333; margin: 2px 0; }
+#qa-docs, #qa-docs * { font-family: system-ui, "Segoe UI", Roboto, Arial, sans-serif !important; font-size: 13px; }
+#qa-lang .wrap { flex-wrap: nowrap; }
 mark.hl { background: #fff2a8; padding: 0 1px; }
 mark.ans { background: #eaf6ea; }
 mark.fig, mark.ans.fig, mark.hl.fig { background: #ffd54f; font-weight: 700; }

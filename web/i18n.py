@@ -62,6 +62,7 @@ LABELS: dict[str, tuple[str, str]] = {
     "issuer": ("Cơ quan ban hành", "Issued by"),
     "date": ("Ngày (dd/mm/yyyy)", "Date (dd/mm/yyyy)"),
     "number": ("Số hiệu", "Number"),
+    "date_col": ("Ngày", "Date"),
     "signer": ("Người ký", "Signer"),
     "subject": ("Trích yếu", "Subject"),
     "chunks": ("Số đoạn", "Chunks"),

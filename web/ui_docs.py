@@ -8,6 +8,7 @@ import gradio as gr
 from index.engine import format_date
 from web.auth import Auth
 from web.i18n import t
+from web.render import esc
 from web.service import EDITABLE, NotFound, NotReady, Service
 from web.uploads import UploadError, allowed_types
 
@@ -22,7 +23,7 @@ def table(service: Service, lang: str) -> dict:
         docs = []
     rows = [[d.meta.title or "", d.meta.type or "", d.meta.number or "", d.meta.issuer or "", format_date(d.meta.date) or "",
              d.meta.province or "", len(d.chunks), d.source] for d in docs]
-    headers = [t("document" if c == "title" else c, lang) for c in COLUMNS]
+    headers = [t({"title": "document", "date": "date_col"}.get(c, c), lang) for c in COLUMNS]
     return gr.update(value={"data": rows or [[""] * len(COLUMNS)], "headers": headers})
 
 
@@ -36,8 +37,9 @@ def doc_choices(service: Service) -> list[tuple[str, str]]:
 
 def build(service: Service, auth: Auth, lang_state: gr.State) -> dict:
     heading = gr.Markdown(f"### {t('doc_list')}")
-    grid = gr.Dataframe(headers=[t(c) if c != "title" else t("document") for c in COLUMNS], interactive=False,
-                        wrap=True, elem_id="qa-docs")
+    grid = gr.Dataframe(headers=[t({"title": "document", "date": "date_col"}.get(c, c)) for c in COLUMNS], interactive=False,
+                        wrap=True, elem_id="qa-docs",
+                        column_widths=["28%", "9%", "8%", "17%", "8%", "8%", "6%", "16%"])
     refresh_btn = gr.Button(t("refresh"), size="sm")
     upload_title = gr.Markdown(f"### {t('upload')}")
     types = allowed_types()
@@ -63,7 +65,7 @@ def build(service: Service, auth: Auth, lang_state: gr.State) -> dict:
         return table(service, lang), gr.update(choices=doc_choices(service))
 
     def fail(lang: str, err) -> str:
-        return f"**{t('error', lang)}:** {str(err)}"
+        return f"**{t('error', lang)}:** {esc(err)}"
 
     def upload(paths, lang, request: gr.Request, progress=gr.Progress()):
         if not admin(request):
@@ -79,7 +81,7 @@ def build(service: Service, auth: Auth, lang_state: gr.State) -> dict:
         finally:
             for _, handle in handles:
                 handle.close()
-        names = ", ".join(d["title"] or d["path"] for d in out["documents"])
+        names = esc(", ".join(d["title"] or d["path"] for d in out["documents"]))
         s = out["summary"]
         return (f"**{t('done', lang)}:** {names} (+{s['added']} ~{s['updated']}, {s['chunks_embedded']} chunks, "
                 f"{s['seconds']:.1f} s)"), *listing(lang)
@@ -93,7 +95,7 @@ def build(service: Service, auth: Auth, lang_state: gr.State) -> dict:
             out = service.delete(doc_id)
         except (NotFound, NotReady) as err:
             return fail(lang, err), *listing(lang)
-        return f"**{t('done', lang)}:** {doc_id} ({'file deleted' if out['file_deleted'] else 'index only'})", *listing(lang)
+        return f"**{t('done', lang)}:** {esc(doc_id)} ({'file deleted' if out['file_deleted'] else 'index only'})", *listing(lang)
 
     def reindex(lang, request: gr.Request, progress=gr.Progress()):
         if not admin(request):
@@ -102,7 +104,7 @@ def build(service: Service, auth: Auth, lang_state: gr.State) -> dict:
             s = service.reindex(progress=lambda f, m: progress(f, desc=m))
         except NotReady as err:
             return fail(lang, err), *listing(lang)
-        errors = "; ".join(f"{e['path']}: {e['reason']}" for e in s["errors"])
+        errors = esc("; ".join(f"{e['path']}: {e['reason']}" for e in s["errors"]))
         return (f"**{t('done', lang)}:** +{s['added']} ~{s['updated']} -{s['removed']} ={s['unchanged']}"
                 + (f" — {errors}" if errors else "")), *listing(lang)
 
@@ -125,7 +127,7 @@ def build(service: Service, auth: Auth, lang_state: gr.State) -> dict:
             out = service.save_metadata(doc_id, {k: v for k, v in zip(FIELDS, values) if k in EDITABLE})
         except (NotFound, NotReady, ValueError) as err:
             return fail(lang, err), *listing(lang)
-        return f"**{t('done', lang)}:** {out['sidecar']}", *listing(lang)
+        return f"**{t('done', lang)}:** {esc(out['sidecar'])}", *listing(lang)
 
     outs = [message, grid, picked]
     upload_btn.click(upload, [files, lang_state], outs, concurrency_limit=1)
