@@ -23,7 +23,8 @@ RRF_K = 60
 # a query typed without diacritics is embedded after restoring them, and BM25 on folded text
 # matches it exactly, so both count fully.
 WEIGHTS = {"vi": (1.0, 1.0, 1.0), "vi_nodiac": (1.0, 1.0, 1.0), "en": (1.0, 0.5, 1.0)}
-EXPECTED_BOOST = 1.25   # a passage of the kind the question asks for (a figure, a date, a signature)
+EXPECTED_BOOST = 1.25
+CORROBORATION = 0.5     # share of a duplicate's score added when another document states the same passage   # a passage of the kind the question asks for (a figure, a date, a signature)
 _DATE = re.compile(r"\b\d{1,2}/\d{1,2}/\d{4}\b|ngày\s+\d{1,2}\s+tháng\s+\d{1,2}", re.I)
 _FIGURE = re.compile(r"(?<![(\w])\d+(?:[.,]\d+)*\s*(?:%|ha\b|tỷ|triệu|nghìn|USD|xã|lượt|đảng viên|giường|bác sĩ|trường)", re.I)
 MODES = ("smart", "phrase", "number")
@@ -216,13 +217,14 @@ class Searcher:
 
     def require_literal(self, fused: dict[int, float], query: Query, accent_insensitive: bool,
                         allowed: list[int] | None) -> dict[int, float]:
-        """Keep only chunks containing every quoted phrase (and, in number mode, document number); chunks that contain
-        them but were not in either ranking are added with a small score."""
+        """Keep only chunks containing every quoted phrase (and, in number mode, document number), in
+        their text or their section path ("Điều 2" names the clauses under it); chunks that contain
+        them but were not in either ranking are kept with score 0."""
         needles = [(p, accent_insensitive) for p in query.phrases] + [(n, True) for n in query.numbers]
         pool = allowed if allowed is not None else range(len(self.chunks))
         keep = {}
         for i in pool:
-            text = self.chunks[i].text
+            text = " › ".join([*self.chunks[i].section, self.chunks[i].text])
             if all(find_spans(text, needle, insensitive) for needle, insensitive in needles):
                 keep[i] = fused.get(i, 0.0)
         return keep
@@ -240,18 +242,18 @@ def fuse(rankings: list[dict[int, float]], weights: tuple[float, ...], k: int = 
 
 
 def dedupe(hits: list[Hit]) -> list[Hit]:
-    """One hit per distinct passage text; copies from other documents go to `also_in`."""
+    """One hit per distinct passage text; copies from other documents go to `also_in`. A passage
+    that several documents state is better supported: each copy adds half its score (CombSUM-like)."""
     first: dict[str, Hit] = {}
-    out = []
     for hit in hits:
         key = passage_key(hit.chunk.text)
-        if key in first:
-            if hit.chunk.doc_id != first[key].chunk.doc_id:
-                first[key].also_in.append(hit.chunk)
-            continue
-        first[key] = hit
-        out.append(hit)
-    return out
+        kept = first.get(key)
+        if kept is None:
+            first[key] = hit
+        elif hit.chunk.doc_id != kept.chunk.doc_id and all(c.doc_id != hit.chunk.doc_id for c in kept.also_in):
+            kept.also_in.append(hit.chunk)
+            kept.score += CORROBORATION * hit.score
+    return sorted(first.values(), key=lambda h: -h.score)
 
 
 def passage_key(text: str) -> str:

@@ -1,0 +1,72 @@
+"""The real corpus, the real default model: the questions of the issue return the right line, cited."""
+import pytest
+
+from index.search import Filters
+
+FOREST = "Trồng rừng mới 9.000 ha, tỷ lệ che phủ rừng đạt 64,6%"
+
+
+@pytest.mark.parametrize("question", ["What is the 2024 forest cover target?", "chỉ tiêu che phủ rừng năm 2024",
+                                      "che phu rung 2024"])
+def test_forest_cover_answer_with_both_sources_and_the_other_province(engine, question):
+    response = engine.search(question)
+    answer = response["answer"]
+    assert answer and FOREST in answer["text"]
+    assert "64,6%" in [answer["text"][s:e].strip() for s, e in answer["figures"]][-1]
+    sources = {c["doc"]["path"].split("/")[-1]: c for c in answer["citations"]}
+    assert set(sources) == {"000_40b5a0639ebd00a3.txt", "001_1a7c978e25c4247f.txt"}
+    party = sources["000_40b5a0639ebd00a3.txt"]
+    assert (party["line_start"], party["line_end"]) == (56, 56)
+    assert party["section"] == "II- CÁC CHỈ TIÊU CHỦ YẾU › 3. Các chỉ tiêu môi trường"
+    assert party["doc"]["date"] == "2023-12-06" and party["doc"]["province"] == "Lạng Sơn"
+    assert sources["001_1a7c978e25c4247f.txt"]["doc"]["date"] == "2023-12-08"
+    other = {c["doc"]["province"]: c["statement"] for c in answer["other_figures"]}
+    assert "37,7%" in other["Bắc Giang"]
+    top = response["results"][0]
+    assert FOREST in top["text"] and len(top["also_in"]) == 1   # the shared line is shown once
+
+
+def test_document_number_search(engine):
+    response = engine.search("43-NQ/TW", mode="number")
+    assert response["results"] and all("43-NQ/TW" in r["text"] for r in response["results"])
+    assert response["results"][0]["doc"]["path"].endswith("002_c9ca5d0d8e180833.txt")
+
+
+def test_exact_phrase_accent_insensitive_with_highlight(engine):
+    response = engine.search('"che phu rung dat tren"', mode="phrase")
+    [hit] = response["results"]
+    assert "37,7%" in hit["text"]
+    start, end = hit["highlights"][0]
+    assert hit["text"][start:end] == "che phủ rừng đạt trên"
+    assert not engine.search('"che phu rung dat tren"', mode="phrase", accent_insensitive=False)["results"]
+
+
+def test_article_clause_search(engine):
+    response = engine.search('"Điều 2"', mode="phrase")
+    assert response["results"] and all("Điều 2" in r["text"] or "Điều 2" in r["section"] for r in response["results"])
+    assert any(r["section"] == "Điều 2. Tổ chức thực hiện" for r in response["results"])
+
+
+def test_who_signed(engine):
+    response = engine.search("Ai ký kế hoạch thực hiện Nghị quyết 43-NQ/TW?")
+    assert "Hoàng Văn Nghiệm" in response["answer"]["text"]
+    assert response["answer"]["citations"][0]["section"] == "Chữ ký"
+
+
+def test_filters(engine):
+    response = engine.search("tỷ lệ che phủ rừng", filters=Filters(province="Bắc Giang"))
+    assert "37,7%" in response["answer"]["text"]
+    assert {r["doc"]["province"] for r in response["results"]} == {"Bắc Giang"}
+    assert not engine.search("che phủ rừng", filters=Filters(year=1999))["results"]
+
+
+def test_question_the_corpus_cannot_answer(engine):
+    response = engine.search("What is Hà Giang's 2024 rice yield target?")
+    assert response["answer"] is None and response["results"] == []
+
+
+def test_bad_queries_are_clear_errors(engine):
+    for query in ("", "   ", "x" * 2000):
+        with pytest.raises(ValueError):
+            engine.search(query)
+    assert engine.search("asdkjh qwpoeiru zxmcnv")["answer"] is None
