@@ -124,7 +124,11 @@ def build(service: Service, auth: Auth, lang_state: gr.State) -> dict:
         if not doc_id:
             return "", *listing(lang)
         try:
-            out = service.save_metadata(doc_id, {k: v for k, v in zip(FIELDS, values) if k in EDITABLE})
+            shown = load_meta(doc_id)    # only what the user changed becomes an override
+            changed = {k: v for k, v, before in zip(FIELDS, values, shown) if k in EDITABLE and (v or "") != before}
+            if not changed:
+                return "", *listing(lang)
+            out = service.save_metadata(doc_id, changed)
         except (NotFound, NotReady, ValueError) as err:
             return fail(lang, err), *listing(lang)
         return f"**{t('done', lang)}:** {esc(out['sidecar'])}", *listing(lang)

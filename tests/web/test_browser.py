@@ -31,8 +31,8 @@ def browser():
         found = None
     if found is None:
         if os.environ.get("CI"):
-            pytest.fail("chromium, chromedriver and selenium are needed (bash .ci/browser.sh installs them)")
-        pytest.skip("chromium/chromedriver/selenium not installed (bash .ci/browser.sh)")
+            pytest.fail("the browser test needs Debian packages chromium and chromium-driver and pip package selenium")
+        pytest.skip("chromium/chromedriver/selenium not installed (apt-get install chromium chromium-driver)")
     options = webdriver.ChromeOptions()
     options.binary_location = found[0]
     profile = tempfile.mkdtemp(prefix="chromium-profile-")
