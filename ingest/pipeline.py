@@ -180,19 +180,19 @@ def ingest(paths: list[Path], embedder: Embedder, index_path: str | Path | None 
 def _vectors(docs: dict[str, Document], old: store.Snapshot | None, embedder: Embedder,
              summary: Summary, progress: Progress | None) -> np.ndarray:
     """A vector for every chunk in order: reused from the old index when the embedded text is
-    the same (content hash), embedded otherwise."""
+    the same (content hash), embedded once per distinct text otherwise."""
     known: dict[str, int] = {}
     if old is not None:
         known = {content_hash(c.embed_text): faiss_id(c.id) for c in old.chunks}
     chunks = [c for d in docs.values() for c in d.chunks]
-    todo = [i for i, c in enumerate(chunks) if content_hash(c.embed_text) not in known]
-    fresh = _embed(embedder, [chunks[i].embed_text for i in todo], progress)
+    keys = [content_hash(c.embed_text) for c in chunks]
+    todo: dict[str, str] = {}
+    for key, chunk in zip(keys, chunks):
+        if key not in known:
+            todo.setdefault(key, chunk.embed_text)
+    fresh = dict(zip(todo, _embed(embedder, list(todo.values()), progress)))
     summary.chunks_embedded = len(todo)
     out = np.zeros((len(chunks), embedder.dim), dtype=np.float32)
-    for row, i in enumerate(todo):
-        out[i] = fresh[row]
-    todo_set = set(todo)
-    for i, chunk in enumerate(chunks):
-        if i not in todo_set:
-            out[i] = old.dense.vector(known[content_hash(chunk.embed_text)])
+    for row, key in enumerate(keys):
+        out[row] = fresh[key] if key in fresh else old.dense.vector(known[key])
     return out
