@@ -63,8 +63,9 @@ class Service:
                 self._engine = Engine(self.index_dir, self.embedder)
             except store.IndexMissing:
                 self._set("building", 0.0, f"no index yet: ingesting {', '.join(map(str, self.settings.roots))}")
+                print(f"[index] {self.status['message']} into {self.index_dir}", file=sys.stderr, flush=True)
                 summary = ingest(self.settings.roots, self.embedder, self.index_dir, progress=self._console_progress)
-                print(f"\n[index] built: {summary.documents} documents, {summary.chunks} chunks in "
+                print(f"[index] built: {summary.documents} documents, {summary.chunks} chunks in "
                       f"{summary.seconds:.1f} s; {len(summary.errors)} error(s)", file=sys.stderr, flush=True)
                 for error in summary.errors:
                     print(f"[index]   {error['path']}: {error['reason']}", file=sys.stderr, flush=True)
@@ -81,8 +82,8 @@ class Service:
         self.status = {"status": status, "progress": round(progress, 3), "message": message}
 
     def _console_progress(self, fraction: float, message: str) -> None:
+        """Shown by /healthz and the UI; the console has ingest's own progress bar."""
         self._set("building", fraction, message)
-        print(f"\r[index] {fraction * 100:5.1f}% {message[:70]:<70}", end="", file=sys.stderr, flush=True)
 
     # ---- reading --------------------------------------------------------------------------
     @property

@@ -10,7 +10,7 @@ from web.service import NotReady, Service
 MAX_TURNS = 20
 
 
-def render(service: Service, turns: list, lang: str) -> str:
+def render(service: Service, turns: list, lang: str, newest_first: bool = False) -> str:
     """The conversation in `lang`; turns are (question, engine result or error message)."""
     shown = []
     for question, result in turns:
@@ -22,17 +22,21 @@ def render(service: Service, turns: list, lang: str) -> str:
         except NotReady:
             highlight = None
         shown.append((question, answer_html(result, lang, highlight)))
-    return chat_html(shown, lang)
+    return chat_html(shown[::-1] if newest_first else shown, lang)
 
 
 def build(service: Service, lang_state: gr.State, compact: bool = False) -> dict:
     """Components of the chat panel and a `relabel(lang, turns)` giving their updates in another language."""
     turns = gr.State([])
-    chat = gr.HTML(chat_html([], "vi"), elem_classes="qa-chat", elem_id="qa-chat", js_on_load=None)
+    chat = gr.HTML(chat_html([], "vi"), elem_classes="qa-chat", elem_id="qa-chat", js_on_load=None, render=False)
+    if not compact:
+        chat.render()
     with gr.Row(equal_height=True):
         question = gr.Textbox(label=t("question"), placeholder=t("question_ph"), lines=1, max_lines=4, scale=6,
                               elem_id="qa-question", show_label=not compact, autofocus=not compact)
         ask = gr.Button(t("ask"), variant="primary", scale=1, min_width=80, elem_id="qa-ask")
+    if compact:   # in a small iframe the question box stays on top and the newest answer comes first
+        chat.render()
     with gr.Column(visible=True) as examples_box:
         examples_title = gr.Markdown(f"**{t('examples')}**")
         with gr.Row():
@@ -50,7 +54,7 @@ def build(service: Service, lang_state: gr.State, compact: bool = False) -> dict
         except ValueError as err:
             result = f"{t('error', lang)}: {err}"
         history = (history + [(text, result)])[-MAX_TURNS:]
-        return render(service, history, lang), "", history, gr.update(visible=False)
+        return render(service, history, lang, compact), "", history, gr.update(visible=False)
 
     outputs = [chat, question, turns, examples_box]
     ask.click(answer, [question, turns, lang_state], outputs, concurrency_limit=4)
@@ -62,7 +66,7 @@ def build(service: Service, lang_state: gr.State, compact: bool = False) -> dict
     def relabel(lang: str, history: list) -> list:
         return [gr.update(label=t("question", lang), placeholder=t("question_ph", lang)), gr.update(value=t("ask", lang)),
                 gr.update(value=f"**{t('examples', lang)}**"), gr.update(value=t("clear", lang)),
-                *[gr.update(value=text) for text in EXAMPLES[lang]], render(service, history, lang)]
+                *[gr.update(value=text) for text in EXAMPLES[lang]], render(service, history, lang, compact)]
 
     return {"turns": turns, "relabel": relabel,
             "labelled": [question, ask, examples_title, clear, *example_buttons, chat]}
