@@ -43,6 +43,7 @@ class Service:
         self._engine: Engine | None = None
         self._checked = 0.0
         self._write = threading.Lock()
+        self._reloading = threading.Lock()
         self._queries = threading.BoundedSemaphore(max(1, settings.query_threads))
 
     # ---- start-up -------------------------------------------------------------------------
@@ -104,11 +105,15 @@ class Service:
             except OSError:
                 current = None
             if current and current != engine.snapshot.manifest.get("version"):
-                self._reload()
+                self._reload(current)
         return self._engine
 
-    def _reload(self) -> None:
-        self._engine = Engine(self.index_dir, self.embedder)
+    def _reload(self, version: str | None = None) -> None:
+        """Load the live version; requests keep using the old engine until the new one is swapped in."""
+        with self._reloading:
+            if version and self._engine is not None and self._engine.snapshot.manifest.get("version") == version:
+                return   # another request already loaded it
+            self._engine = Engine(self.index_dir, self.embedder)
 
     def search(self, query: str, k: int = 10, filters: Filters | None = None, mode: str = "smart",
                accent_insensitive: bool = True) -> dict:
