@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from index.query import Query
 from index.search import Hit, content_words
 from ingest.document import Chunk
+from ingest.vietnamese import fold
 
 # The best passage answers when it holds enough of the question's words (IDF-weighted coverage)
 # or is close enough in meaning (cosine; English questions score lower against Vietnamese text).
@@ -54,25 +55,31 @@ def is_answerable(query: Query, top: Hit, min_coverage: float = MIN_COVERAGE,
     return top.coverage >= min_coverage or (top.dense or 0.0) >= min_cosine[query.lang]
 
 
-def answer(query: Query, hits: list[Hit]) -> Answer | None:
+def answer(query: Query, hits: list[Hit], province_of: dict[str, str | None]) -> Answer | None:
     """The answering sentence of the best passage with all its sources, plus passages in other
-    documents that state the same indicator with different figures. None when nothing answers."""
+    documents that state the same indicator with different figures. None when nothing answers.
+
+    When documents disagree, the statement put first is the one from the province the question
+    names, else the one the most documents state (ties keep the retrieval order)."""
     if not hits or not is_answerable(query, hits[0]):
         return None
-    top = hits[0]
     words = content_words(query.vietnamese)
-    text = best_sentence(top.chunk.text, words)
-    sources = [top.chunk, *top.also_in]
+    text = best_sentence(hits[0].chunk.text, words)
     indicator = (content_words(text) & words) or content_words(text)
     values = figure_values(text)
-    others: list[tuple[Chunk, str]] = []
-    cited = {c.doc_id for c in sources}
+    statements = [(hits[0], text)]
+    cited = {c.doc_id for c in [hits[0].chunk, *hits[0].also_in]}
     for hit in hits[1:]:
         if hit.chunk.doc_id in cited or not indicator:
             continue
         candidate = best_sentence(hit.chunk.text, indicator)
         overlap = len(indicator & content_words(candidate)) / len(indicator)
         if overlap >= MIN_CONFLICT_OVERLAP and figure_values(candidate) and figure_values(candidate) != values:
-            others.append((hit.chunk, candidate))
-            cited.add(hit.chunk.doc_id)
-    return Answer(text=text, figures=figures(text), sources=sources, others=others)
+            statements.append((hit, candidate))
+            cited |= {c.doc_id for c in [hit.chunk, *hit.also_in]}
+    named = fold(query.text)
+    lead = max(statements, key=lambda s: (fold(province_of.get(s[0].chunk.doc_id) or "~") in named,
+                                          1 + len(s[0].also_in), -statements.index(s)))
+    others = [(hit.chunk, sentence) for hit, sentence in statements if hit is not lead[0]]
+    hit, text = lead
+    return Answer(text=text, figures=figures(text), sources=[hit.chunk, *hit.also_in], others=others)

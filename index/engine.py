@@ -92,9 +92,12 @@ class Engine:
             raise ValueError("query too long (over 1000 characters)")
         parsed = self.searcher.analyze(query)
         hits = self.searcher.search(query, max(k, 10), filters, mode, accent_insensitive, parsed)
-        found = answer(parsed, hits) if mode == "smart" else None
+        provinces = {d.id: d.meta.province for d in self.documents.values()}
+        found = answer(parsed, hits, provinces) if mode == "smart" else None
         if mode == "smart" and found is None:
             hits = []   # nothing answers: say so rather than list the nearest unrelated passages
+        elif found is not None:   # the passage the answer quotes leads the list, as citation [1]
+            hits = sorted(hits, key=lambda h: h.chunk is not found.sources[0])
         results = [self.result(rank, hit) for rank, hit in enumerate(hits[:k], start=1)]
         return {"query": query, "lang": parsed.lang, "restored": parsed.restored,
                 "took_ms": round((time.perf_counter() - started) * 1000, 2),

@@ -24,7 +24,7 @@ RRF_K = 60
 # matches it exactly, so both count fully.
 WEIGHTS = {"vi": (1.0, 1.0, 1.0), "vi_nodiac": (1.0, 1.0, 1.0), "en": (1.0, 0.5, 1.0)}
 EXPECTED_BOOST = 1.25
-CORROBORATION = 0.5     # share of a duplicate's score added when another document states the same passage   # a passage of the kind the question asks for (a figure, a date, a signature)
+CORROBORATION = 0.15     # share of a duplicate's score added when another document states the same passage   # a passage of the kind the question asks for (a figure, a date, a signature)
 _DATE = re.compile(r"\b\d{1,2}/\d{1,2}/\d{4}\b|ngày\s+\d{1,2}\s+tháng\s+\d{1,2}", re.I)
 _FIGURE = re.compile(r"(?<![(\w])\d+(?:[.,]\d+)*\s*(?:%|ha\b|tỷ|triệu|nghìn|USD|xã|lượt|đảng viên|giường|bác sĩ|trường)", re.I)
 MODES = ("smart", "phrase", "number")
@@ -242,18 +242,15 @@ def fuse(rankings: list[dict[int, float]], weights: tuple[float, ...], k: int = 
 
 
 def dedupe(hits: list[Hit]) -> list[Hit]:
-    """One hit per distinct passage text; copies from other documents go to `also_in`. A passage
-    that several documents state is better supported: each copy adds half its score (CombSUM-like)."""
+    """One hit per distinct passage text; copies from other documents go to `also_in`."""
     first: dict[str, Hit] = {}
     for hit in hits:
         key = passage_key(hit.chunk.text)
-        kept = first.get(key)
-        if kept is None:
-            first[key] = hit
-        elif hit.chunk.doc_id != kept.chunk.doc_id and all(c.doc_id != hit.chunk.doc_id for c in kept.also_in):
+        kept = first.setdefault(key, hit)
+        if kept is not hit and hit.chunk.doc_id != kept.chunk.doc_id \
+                and all(c.doc_id != hit.chunk.doc_id for c in kept.also_in):
             kept.also_in.append(hit.chunk)
-            kept.score += CORROBORATION * hit.score
-    return sorted(first.values(), key=lambda h: -h.score)
+    return list(first.values())
 
 
 def passage_key(text: str) -> str:
