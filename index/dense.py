@@ -6,6 +6,8 @@ from pathlib import Path
 import faiss
 import numpy as np
 
+faiss.omp_set_num_threads(1)   # one query at a time over a few thousand vectors: threads only add stalls
+
 
 def faiss_id(chunk_id: str) -> int:
     """The int64 FAISS id of a chunk: the first 60 bits of its content hash."""

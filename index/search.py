@@ -59,26 +59,35 @@ class Hit:
     also_in: list[Chunk] = field(default_factory=list)                # the same passage in other documents
 
 
+def phrase_pattern(needle: str, accent_insensitive: bool = True) -> re.Pattern | None:
+    """A pattern for `needle` as whole words with any spacing, to run on fold(text) (or on
+    text.lower() when accents must match)."""
+    pin = fold(needle) if accent_insensitive else normalize(needle).lower()
+    words = [re.escape(w) for w in pin.split()]
+    return re.compile(r"(?<!\w)" + r"\s+".join(words) + r"(?!\w)") if words else None
+
+
 def find_spans(text: str, needle: str, accent_insensitive: bool = True) -> list[tuple[int, int]]:
     """Where `needle` occurs in `text` as whole words, ignoring case, spacing and (optionally) accents.
     Offsets index `text` itself (folding keeps one character per character)."""
-    hay, pin = (fold(text), fold(needle)) if accent_insensitive else (text.lower(), normalize(needle).lower())
-    words = [re.escape(w) for w in pin.split()]
-    if not words:
-        return []
-    pattern = re.compile(r"(?<!\w)" + r"\s+".join(words) + r"(?!\w)")
-    return [m.span() for m in pattern.finditer(hay)]
+    pattern = phrase_pattern(needle, accent_insensitive)
+    hay = fold(text) if accent_insensitive else text.lower()
+    return [m.span() for m in pattern.finditer(hay)] if pattern else []
 
 
-def term_spans(text: str, query: Query) -> list[tuple[int, int]]:
-    """Spans of query words (and their glossary / restored forms) in `text`, for highlighting."""
-    spans = []
-    for phrase in query.phrases:
-        spans += find_spans(text, phrase)
-    for term in set(re.findall(r"[\w./-]+", fold(query.vietnamese))):
-        if len(term) > 1 and term not in STOPWORDS:
-            spans += find_spans(text, term)
-    return merge_spans(spans)
+def term_pattern(query: Query) -> re.Pattern | None:
+    """One pattern for the query's phrases and meaningful words (with glossary and restored forms)."""
+    terms = [fold(p) for p in query.phrases]
+    terms += [t for t in set(re.findall(r"[\w./-]+", fold(query.vietnamese))) if len(t) > 1 and t not in STOPWORDS]
+    if not terms:
+        return None
+    alternatives = sorted({r"\s+".join(map(re.escape, t.split())) for t in terms}, key=len, reverse=True)
+    return re.compile(r"(?<!\w)(?:" + "|".join(alternatives) + r")(?!\w)")
+
+
+def term_spans(text: str, pattern: re.Pattern | None) -> list[tuple[int, int]]:
+    """Spans of the query's terms in `text`, for highlighting."""
+    return merge_spans([m.span() for m in pattern.finditer(fold(text))]) if pattern else []
 
 
 def merge_spans(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
@@ -124,6 +133,8 @@ class Searcher:
         self.snapshot = snapshot
         self.embedder = embedder
         self.chunks = snapshot.chunks
+        self.position = {c.id: i for i, c in enumerate(self.chunks)}
+        self.keys = {c.id: passage_key(c.text) for c in self.chunks}
         self.lexical = LexicalIndex([" ".join([*c.section[-2:], c.text]) for c in self.chunks])
         self.vocab = Vocabulary([c.text for c in self.chunks] + [" ".join(c.section) for c in self.chunks])
         self.glossary = load_glossary()
@@ -197,12 +208,14 @@ class Searcher:
             fused = self.signature_first(fused)
         if mode != "smart" or query.phrases:
             fused = self.require_literal(fused, query, accent_insensitive, allowed)
-        hits = []
-        for i, score in sorted(fused.items(), key=lambda x: -x[1]):
-            chunk = self.chunks[i]
-            coverage = cover[i] if i in cover else self.coverage(query, [i]).get(i, 0.0)
-            hits.append(Hit(chunk, score, dense.get(i), lexical.get(i), coverage, term_spans(chunk.text, query)))
-        return dedupe(hits)[:k]
+        ranked = sorted(fused.items(), key=lambda x: -x[1])
+        hits = dedupe([Hit(self.chunks[i], score, dense.get(i), lexical.get(i)) for i, score in ranked], self.keys)[:k]
+        pattern = term_pattern(query)
+        for hit in hits:   # only for what is returned: coverage and highlights cost a pass over the text
+            i = self.position[hit.chunk.id]
+            hit.coverage = cover[i] if i in cover else self.coverage(query, [i]).get(i, 0.0)
+            hit.highlights = term_spans(hit.chunk.text, pattern)
+        return hits
 
     def signature_first(self, fused: dict[int, float]) -> dict[int, float]:
         """"Who signed X?": the signature block of the best-matching document that has one goes first."""
@@ -220,12 +233,15 @@ class Searcher:
         """Keep only chunks containing every quoted phrase (and, in number mode, document number), in
         their text or their section path ("Điều 2" names the clauses under it); chunks that contain
         them but were not in either ranking are kept with score 0."""
-        needles = [(p, accent_insensitive) for p in query.phrases] + [(n, True) for n in query.numbers]
+        needles = [(phrase_pattern(p, accent_insensitive), accent_insensitive) for p in query.phrases]
+        needles += [(phrase_pattern(n), True) for n in query.numbers]
+        needles = [(pattern, insensitive) for pattern, insensitive in needles if pattern]
         pool = allowed if allowed is not None else range(len(self.chunks))
         keep = {}
         for i in pool:
             text = " › ".join([*self.chunks[i].section, self.chunks[i].text])
-            if all(find_spans(text, needle, insensitive) for needle, insensitive in needles):
+            folded, lowered = fold(text), text.lower()
+            if all(pattern.search(folded if insensitive else lowered) for pattern, insensitive in needles):
                 keep[i] = fused.get(i, 0.0)
         return keep
 
@@ -241,11 +257,12 @@ def fuse(rankings: list[dict[int, float]], weights: tuple[float, ...], k: int = 
     return fused
 
 
-def dedupe(hits: list[Hit]) -> list[Hit]:
-    """One hit per distinct passage text; copies from other documents go to `also_in`."""
+def dedupe(hits: list[Hit], keys: dict[str, str] | None = None) -> list[Hit]:
+    """One hit per distinct passage text; copies from other documents go to `also_in`.
+    `keys` maps chunk id -> passage_key, when the caller has them computed."""
     first: dict[str, Hit] = {}
     for hit in hits:
-        key = passage_key(hit.chunk.text)
+        key = keys[hit.chunk.id] if keys else passage_key(hit.chunk.text)
         kept = first.setdefault(key, hit)
         if kept is not hit and hit.chunk.doc_id != kept.chunk.doc_id \
                 and all(c.doc_id != hit.chunk.doc_id for c in kept.also_in):

@@ -45,7 +45,18 @@ def _fold_char(ch: str) -> str:
     return base if len(base) == 1 else ch
 
 
-_FOLD_TABLE: dict[int, str] = {}
+def _fold_table() -> dict[int, str]:
+    """Code point -> its folded lowercase letter, for every character whose fold is one character."""
+    table = {}
+    for code in range(0x20, 0x2000):
+        ch = chr(code)
+        folded = _fold_char(ch).lower()
+        if len(folded) == 1 and folded != ch:
+            table[code] = folded
+    return table
+
+
+_FOLD_TABLE = _fold_table()
 
 
 def fold(text: str) -> str:
@@ -53,17 +64,7 @@ def fold(text: str) -> str:
 
     Apply to NFC text (as `normalize` returns) so every Vietnamese letter is one code point.
     """
-    out = []
-    for ch in text:
-        code = ord(ch)
-        folded = _FOLD_TABLE.get(code)
-        if folded is None:
-            folded = _fold_char(ch).lower() if code > 127 else ch.lower()
-            if len(folded) != 1:
-                folded = ch.lower() if len(ch.lower()) == 1 else ch
-            _FOLD_TABLE[code] = folded
-        out.append(folded)
-    return "".join(out)
+    return text.translate(_FOLD_TABLE)
 
 
 def has_diacritics(text: str) -> bool:

@@ -12,7 +12,7 @@ from typing import BinaryIO, Callable
 
 from index import store
 from index.engine import Engine, doc_json
-from index.search import Filters, term_spans
+from index.search import Filters, term_pattern, term_spans
 from ingest.document import Document, Metadata
 from ingest.metadata import sidecar_path
 from ingest.pipeline import build_document, ingest
@@ -123,8 +123,8 @@ class Service:
 
     def highlighter(self, question: str):
         """text -> spans of the question's words (and their restored or glossary forms) in `text`."""
-        query = self.engine.searcher.analyze(question)
-        return lambda text: term_spans(text, query)
+        pattern = term_pattern(self.engine.searcher.analyze(question))
+        return lambda text: term_spans(text, pattern)
 
     def document(self, doc_id: str) -> Document:
         doc = self.engine.documents.get(doc_id)
