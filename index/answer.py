@@ -17,7 +17,7 @@ MIN_COVERAGE = 0.6
 MIN_COSINE = {"vi": 0.88, "vi_nodiac": 0.88, "en": 0.86}
 MIN_CONFLICT_OVERLAP = 0.75   # share of the answer's indicator words another passage must contain
 
-FIGURE = re.compile(r"(?:(?:trên|dưới|khoảng|từ|đạt)\s+)?\d+(?:[.,]\d+)*(?:\s*[-–]\s*\d+(?:[.,]\d+)*)?\s*(?:%|‰)?")
+FIGURE = re.compile(r"(?:(?:trên|dưới|khoảng|tối thiểu|tối đa)\s+)?\d+(?:[.,]\d+)*(?:\s*[-–]\s*\d+(?:[.,]\d+)*)?\s*(?:%|‰)?")
 _SENTENCE_END = re.compile(r"(?<=[.;!?])\s+(?=[^\s])")
 _LIST_MARKER = re.compile(r"^\s*(?:\(\d+\)|[-–•+]|[a-zđ]\)|\d+(?:\.\d+)*\.?)\s+")
 
