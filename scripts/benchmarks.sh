@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Run every benchmark one after the other (never two at once on this 2-core machine) and write
+# BENCHMARKS.md from their output.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/install.sh
+PY=.venv/bin/python
+export HF_HUB_OFFLINE=1 OMP_NUM_THREADS=1
+out=BENCHMARKS.md
+{
+  echo "# Benchmarks"
+  echo
+  echo "Written by \`scripts/benchmarks.sh\` on $(date -u +%Y-%m-%d): $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs),"
+  echo "$(free -g | awk '/Mem/ {print $2}') GB. Each section gives the command that produced it; rerun it to check."
+  for bench in retrieval timing embed ocr load; do
+    echo
+    echo "## python -m bench $bench"
+    echo
+    case $bench in retrieval|timing) fence="" ;; *) fence='```' ;; esac   # those two print Markdown
+    [ -z "$fence" ] || echo "$fence"
+    $PY -m bench "$bench" 2> >(grep -v -e '^embedding' -e '%|' >&2) | sed -e 's/\r//g'
+    [ -z "$fence" ] || echo "$fence"
+  done
+} > "$out.tmp"
+mv "$out.tmp" "$out"
+echo "wrote $out"
