@@ -18,13 +18,12 @@ from ingest.vietnamese import fold, has_diacritics, normalize
 CANDIDATES = 60   # depth of each ranking before fusion
 RRF_K = 60
 
-# Weight of (dense, lexical) per query language, measured with `python -m bench retrieval`:
-# English words match nothing lexically but numbers, codes and glossary terms, so dense leads;
-# a query typed without diacritics is embedded after restoring them, and BM25 on folded text
-# matches it exactly, so both count fully.
+# Weights of the (dense, lexical, coverage) rankings per query language, measured with
+# `python -m bench retrieval`: English words match nothing lexically but numbers, codes and
+# glossary terms, so BM25 counts half; a query typed without diacritics is embedded after
+# restoring them, and BM25 on folded text matches it exactly, so all count fully.
 WEIGHTS = {"vi": (1.0, 1.0, 1.0), "vi_nodiac": (1.0, 1.0, 1.0), "en": (1.0, 0.5, 1.0)}
-EXPECTED_BOOST = 1.25
-CORROBORATION = 0.15     # share of a duplicate's score added when another document states the same passage   # a passage of the kind the question asks for (a figure, a date, a signature)
+EXPECTED_BOOST = 1.25   # a passage of the kind the question asks for (a figure, a date, a signature)
 _DATE = re.compile(r"\b\d{1,2}/\d{1,2}/\d{4}\b|ngày\s+\d{1,2}\s+tháng\s+\d{1,2}", re.I)
 _FIGURE = re.compile(r"(?<![(\w])\d+(?:[.,]\d+)*\s*(?:%|ha\b|tỷ|triệu|nghìn|USD|xã|lượt|đảng viên|giường|bác sĩ|trường)", re.I)
 MODES = ("smart", "phrase", "number")

@@ -10,7 +10,7 @@ out=BENCHMARKS.md
 {
   echo "# Benchmarks"
   echo
-  echo "Written by \`scripts/benchmarks.sh\` on $(date -u +%Y-%m-%d): $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs),"
+  echo "Written by \`scripts/benchmarks.sh\` on $(date -u +%Y-%m-%d): $(nproc --all) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs),"
   echo "$(free -g | awk '/Mem/ {print $2}') GB. Each section gives the command that produced it; rerun it to check."
   for bench in retrieval timing embed ocr load; do
     echo
