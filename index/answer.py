@@ -7,13 +7,12 @@ from dataclasses import dataclass, field
 from index.query import Query
 from index.search import Hit, content_words
 from ingest.document import Chunk
-from ingest.vietnamese import fold
 
 # The best passage answers when it holds enough of the question's words (IDF-weighted coverage)
 # or is close enough in meaning (cosine; English questions score lower against Vietnamese text).
 # Chosen with `python -m bench retrieval`, which prints both for answerable and unanswerable
 # questions and the no-answer precision and recall over a grid of thresholds.
-MIN_COVERAGE = 0.6
+MIN_COVERAGE = 0.5
 MIN_COSINE = {"vi": 0.88, "vi_nodiac": 0.88, "en": 0.86}
 MIN_CONFLICT_OVERLAP = 0.75   # share of the answer's indicator words another passage must contain
 
@@ -52,15 +51,20 @@ def best_sentence(text: str, words: set[str]) -> str:
 
 def is_answerable(query: Query, top: Hit, min_coverage: float = MIN_COVERAGE,
                   min_cosine: dict[str, float] = MIN_COSINE) -> bool:
+    if query.phrases:
+        return True    # every hit holds the quoted words literally (Searcher.require_literal)
+    if top.missing_years:
+        return False   # "... in 2019?" and neither the passage nor its document is about 2019
     return top.coverage >= min_coverage or (top.dense or 0.0) >= min_cosine[query.lang]
 
 
-def answer(query: Query, hits: list[Hit], province_of: dict[str, str | None]) -> Answer | None:
+def answer(query: Query, hits: list[Hit]) -> Answer | None:
     """The answering sentence of the best passage with all its sources, plus passages in other
     documents that state the same indicator with different figures. None when nothing answers.
 
-    When documents disagree, the statement put first is the one from the province the question
-    names, else the one the most documents state (ties keep the retrieval order)."""
+    When documents disagree, the statement put first is the one whose document is about the
+    province and year the question names, else the one the most documents state (ties keep the
+    retrieval order)."""
     if not hits or not is_answerable(query, hits[0]):
         return None
     words = content_words(query.vietnamese)
@@ -77,9 +81,7 @@ def answer(query: Query, hits: list[Hit], province_of: dict[str, str | None]) ->
         if overlap >= MIN_CONFLICT_OVERLAP and figure_values(candidate) and figure_values(candidate) != values:
             statements.append((hit, candidate))
             cited |= {c.doc_id for c in [hit.chunk, *hit.also_in]}
-    named = fold(query.text)
-    lead = max(statements, key=lambda s: (fold(province_of.get(s[0].chunk.doc_id) or "~") in named,
-                                          1 + len(s[0].also_in), -statements.index(s)))
+    lead = max(statements, key=lambda s: (s[0].scope, 1 + len(s[0].also_in), -statements.index(s)))
     others = [(hit.chunk, sentence) for hit, sentence in statements if hit is not lead[0]]
     hit, text = lead
     return Answer(text=text, figures=figures(text), sources=[hit.chunk, *hit.also_in], others=others)

@@ -92,8 +92,7 @@ class Engine:
             raise ValueError("query too long (over 1000 characters)")
         parsed = self.searcher.analyze(query)
         hits = self.searcher.search(query, max(k, 10), filters, mode, accent_insensitive, parsed)
-        provinces = {d.id: d.meta.province for d in self.documents.values()}
-        found = answer(parsed, hits, provinces) if mode == "smart" else None
+        found = answer(parsed, hits) if mode == "smart" else None
         if mode == "smart" and found is None:
             hits = []   # nothing answers: say so rather than list the nearest unrelated passages
         elif found is not None:   # the passage the answer quotes leads the list, as citation [1]

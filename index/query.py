@@ -18,6 +18,9 @@ COMMON_WEIGHT = 20   # how many corpus occurrences one line of the common-words 
 ENGLISH_HINTS = {"what", "which", "who", "whom", "when", "where", "how", "is", "are", "was", "were", "of", "for",
                  "does", "did", "by", "and", "target", "targets", "rate", "many", "much", "should", "will", "with"}
 _SYLLABLE = re.compile(r"[^\W\d_]+")
+# A Vietnamese syllable typed without diacritics: onset, vowels, coda ("giang" is one, "party" is not).
+_PLAIN_SYLLABLE = re.compile(r"(?:ngh|gh|gi|kh|ng|nh|ph|qu|th|tr|ch|[bcdđghklmnprstvx])?"
+                             r"(?:[aeiouy]{1,3})(?:ng|nh|ch|[cmnptiouy])?", re.I)
 _TOKEN = re.compile(r"[^\W\d_]+|\d+")
 NUM = "<n>"   # every number is one token, so "năm" is restored before "2024"
 
@@ -43,14 +46,23 @@ class Query:
         """The query as Vietnamese text for the lexical index and the answer picker. For an English
         query: its glossary terms and what English does not translate (numbers, codes, names)."""
         if self.lang == "en":
-            kept = [w for w in re.findall(r"[\w./-]+", self.text) if re.search(r"\d", w) or has_diacritics(w)
-                    or (w.isupper() and len(w) > 1)]
-            return " ".join(self.glossary + kept + self.expansions)
+            return " ".join(self.glossary + untranslated(self.text) + self.phrases + self.expansions)
         return " ".join([self.restored or self.text] + self.expansions)
 
     @property
     def for_embedding(self) -> str:
         return " ".join([self.restored or self.text] + self.expansions)
+
+
+def untranslated(text: str) -> list[str]:
+    """What an English question carries over as written: numbers and codes, acronyms, and
+    Vietnamese names ("Lạng Sơn", "Bắc Giang's" -> "Bắc Giang")."""
+    words = re.findall(r"[\w./-]+", re.sub(r"(?<=\w)['’]s\b", "", text))
+    def vietnamese_name(i: int) -> bool:   # "Giang" in "Bắc Giang": a capitalised syllable after a capitalised one with diacritics
+        return words[i][:1].isupper() and bool(_PLAIN_SYLLABLE.fullmatch(words[i])) and i > 0 \
+            and words[i - 1][:1].isupper() and has_diacritics(words[i - 1])
+    return [w for i, w in enumerate(words) if re.search(r"\d", w) or has_diacritics(w)
+            or (w.isupper() and len(w) > 1) or vietnamese_name(i)]
 
 
 class Vocabulary:
@@ -104,20 +116,24 @@ class Vocabulary:
         return "".join(pieces)
 
 
-def load_glossary(path: Path = GLOSSARY_FILE) -> list[tuple[str, str]]:
-    """(english, vietnamese) pairs, longest English term first."""
+def _pairs(path: Path) -> list[tuple[str, str]]:
+    """The tab-separated pairs of a data file, comments skipped, normalised."""
     pairs = []
     for line in path.read_text(encoding="utf-8").splitlines():
         if line.strip() and not line.startswith("#") and "\t" in line:
-            en, vi = line.split("\t", 1)
-            pairs.append((en.strip().lower(), normalize(vi.strip())))
-    return sorted(pairs, key=lambda p: -len(p[0]))
+            left, right = line.split("\t", 1)
+            pairs.append((normalize(left.strip()), normalize(right.strip())))
+    return pairs
+
+
+def load_glossary(path: Path = GLOSSARY_FILE) -> list[tuple[str, str]]:
+    """(english, vietnamese) pairs, longest English term first."""
+    return sorted(((en.lower(), vi) for en, vi in _pairs(path)), key=lambda p: -len(p[0]))
 
 
 def load_abbreviations(path: Path = ABBREVIATIONS_FILE) -> dict[str, str]:
-    """Folded abbreviation -> full form."""
-    pairs = load_glossary(path)
-    return {fold(short): full for short, full in pairs}
+    """Abbreviation as written -> full form."""
+    return dict(_pairs(path))
 
 
 # What kind of answer a question wants, from its wording (folded Vietnamese, or English).
@@ -137,19 +153,22 @@ def expects(text: str) -> str | None:
 
 
 def expansions(text: str, abbreviations: dict[str, str]) -> list[str]:
-    """Full forms of abbreviations used as words ("BHYT", not the "TW" of "43-NQ/TW"), and
-    "lần thứ N" for an English ordinal "Nth"."""
+    """The other form of each abbreviation the query uses, either way round ("BHYT" <-> "bảo hiểm
+    y tế"; only whole words, not the "TW" of "43-NQ/TW"), and "lần thứ N" for an English "Nth"."""
+    folded = fold(text)
+    words = {fold(w) for w in re.findall(r"(?<![\w/-])\w+(?![\w/-])", text)}
     found = []
-    for word in re.findall(r"(?<![\w/-])[\w]+(?![\w/-])", text):
-        full = abbreviations.get(fold(word))
-        if full and full not in found:
+    for short, full in abbreviations.items():
+        if fold(short) in words:
             found.append(full)
+        elif re.search(r"(?<!\w)" + re.escape(fold(full)) + r"(?!\w)", folded):
+            found.append(short)
     found += [f"lần thứ {n}" for n in _ORDINAL.findall(text)]
-    return found
+    return list(dict.fromkeys(found))
 
 
 def glossary_terms(text: str, glossary: list[tuple[str, str]]) -> list[str]:
-    lowered = " " + re.sub(r"[^\w\s-]", " ", text.lower()) + " "
+    lowered = " " + re.sub(r"[^\w\s-]", " ", re.sub(r"(?<=\w)['’]s\b", "", text.lower())) + " "
     found = []
     for en, vi in glossary:
         if f" {en} " in lowered:

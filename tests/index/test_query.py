@@ -1,6 +1,7 @@
 import pytest
 
-from index.query import Vocabulary, analyze, detect_language, glossary_terms, load_glossary
+from index.query import (Vocabulary, analyze, detect_language, expansions, glossary_terms, load_abbreviations,
+                         load_glossary, untranslated)
 
 TEXTS = ["Trồng rừng mới 9.000 ha, tỷ lệ che phủ rừng đạt 64,6%.", "Tỷ lệ hộ nghèo giảm khoảng 3% trong năm 2024.",
          "Nghị quyết số 43-NQ/TW của Ban Chấp hành Trung ương", "tỉnh Lạng Sơn năm 2024"]
@@ -34,3 +35,17 @@ def test_analyze_keeps_numbers_phrases_and_names_of_an_english_question(vocab):
     query = analyze('Who signed "Nghị quyết số 43-NQ/TW" in Lạng Sơn?', vocab, load_glossary())
     assert query.lang == "en" and query.numbers == ["43-nq/tw"] and query.phrases == ["Nghị quyết số 43-NQ/TW"]
     assert "Lạng" in query.vietnamese and "43-NQ/TW" in query.vietnamese
+
+
+def test_an_english_question_carries_vietnamese_names_and_quoted_words(vocab):
+    query = analyze('What three things make up Bắc Giang\'s "3 an" motto?', vocab, load_glossary())
+    assert "Giang" in query.vietnamese.split() and "3 an" in query.vietnamese
+    assert untranslated("Which Lạng Sơn Party program implements 20-NQ/TW?") == ["Lạng", "Sơn", "20-NQ/TW"]
+
+
+def test_abbreviations_expand_both_ways():
+    abbreviations = load_abbreviations()
+    assert expansions("tỷ lệ người dân có thẻ BHYT", abbreviations) == ["bảo hiểm y tế"]
+    assert expansions("ty le nguoi dan co the bao hiem y te", abbreviations) == ["BHYT"]
+    assert expansions("Nghị quyết số 43-NQ/TW", abbreviations) == []   # "TW" inside a document number stays
+    assert expansions("the 14th conference", abbreviations) == ["lần thứ 14"]
