@@ -12,13 +12,14 @@ out=BENCHMARKS.md
   echo
   echo "Written by \`scripts/benchmarks.sh\` on $(date -u +%Y-%m-%d): $(nproc --all) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs),"
   echo "$(free -g | awk '/Mem/ {print $2}') GB. Each section gives the command that produced it; rerun it to check."
-  for bench in retrieval timing embed ocr load; do
+  for run in "retrieval" "retrieval --qa bench/qa_heldout.jsonl" timing embed ocr load; do
     echo
-    echo "## python -m bench $bench"
+    echo "## python -m bench $run"
     echo
-    case $bench in retrieval|timing) fence="" ;; *) fence='```' ;; esac   # those two print Markdown
+    case $run in retrieval*|timing) fence="" ;; *) fence='```' ;; esac   # those print Markdown
     [ -z "$fence" ] || echo "$fence"
-    $PY -m bench "$bench" 2> >(grep -v -e '^embedding' -e '%|' >&2) | sed -e 's/\r//g'
+    # shellcheck disable=SC2086  # $run holds a benchmark name and its arguments
+    $PY -m bench $run 2> >(grep -v -e '^embedding' -e '%|' >&2) | sed -e 's/\r//g'
     [ -z "$fence" ] || echo "$fence"
   done
 } > "$out.tmp"
