@@ -125,11 +125,35 @@ def run(args) -> dict:
 
     print("\n## Retrieval (gold evidence line in the top k)\n")
     print(table(rows))
+    print("\n## Fusion of the rankings (engine, hybrid)\n")
+    print(fusion_table(engine, qa))
     answers = answer_quality(engine, qa, args.failures)
     print("\n## Answers\n")
     for key, value in answers.items():
         print(f"- {key}: {value}")
     return {"retrieval": rows, "answers": answers}
+
+
+FUSIONS = {"RRF, k=60": ("rrf", 60), "RRF, k=20": ("rrf", 20), "min-max scores": ("minmax", 0)}
+
+
+def fusion_table(engine: Engine, qa: list[dict]) -> str:
+    """MRR@10 per language, answer accuracy and correct refusals for each way of fusing."""
+    lines = ["| fusion | MRR@10 vi | vi_nodiac | en | all | answers right | refusals right |", "|---|---|---|---|---|---|---|"]
+    chosen = engine.searcher.fusion
+    for name, fusion in FUSIONS.items():
+        engine.searcher.fusion = fusion
+        answerable = [q for q in qa if q["gold"]]
+        ranks = {q["id"]: first_hit(engine_texts(engine, q["question"]), q["gold"]) for q in answerable}
+        mrr = _by_lang(answerable, ranks)
+        said = {q["id"]: engine.search(q["question"])["answer"] for q in qa}
+        right = sum(1 for q in answerable if said[q["id"]] and norm(q["answer"]) in norm(said[q["id"]]["text"]))
+        refused = sum(1 for q in qa if not q["gold"] and said[q["id"]] is None)
+        mark = " (used)" if fusion == chosen else ""
+        lines.append(f"| {name}{mark} | " + " | ".join(f"{mrr[s]['mrr@10']:.3f}" for s in (*LANGS, "all"))
+                     + f" | {right}/{len(answerable)} | {refused}/{len(qa) - len(answerable)} |")
+    engine.searcher.fusion = chosen
+    return "\n".join(lines)
 
 
 def _by_lang(questions: list[dict], ranks: dict[str, int | None]) -> dict[str, dict]:

@@ -17,6 +17,7 @@ from ingest.vietnamese import fold, has_diacritics, normalize
 
 CANDIDATES = 60   # depth of each ranking before fusion
 RRF_K = 60
+FUSION = ("rrf", RRF_K)   # how the rankings combine: see fuse(); compared by `python -m bench retrieval`
 
 # Weights of the (dense, lexical, coverage) rankings per query language, measured with
 # `python -m bench retrieval`. English queries reach BM25 through glossary terms, numbers, codes
@@ -24,6 +25,7 @@ RRF_K = 60
 # 0.931 on the question set), so every language now fuses the three rankings equally.
 WEIGHTS = {"vi": (1.0, 1.0, 1.0), "vi_nodiac": (1.0, 1.0, 1.0), "en": (1.0, 1.0, 1.0)}
 EXPECTED_BOOST = 1.25   # a passage of the kind the question asks for (a figure, a date, a signature)
+ASIDE_PENALTY = 0.5     # a passage of the recipients list ("Nơi nhận"): searchable, rarely what a question asks
 SCOPE_BOOST = 1.25      # a passage from a document of the province (or about the year) the question names
 _DATE = re.compile(r"\b\d{1,2}/\d{1,2}/\d{4}\b|ngày\s+\d{1,2}\s+tháng\s+\d{1,2}", re.I)
 _FIGURE = re.compile(r"(?<![(\w])\d+(?:[.,]\d+)*\s*(?:%|ha\b|tỷ|triệu|nghìn|USD|xã|lượt|đảng viên|giường|bác sĩ|trường)", re.I)
@@ -144,11 +146,13 @@ class Searcher:
         self.glossary = load_glossary()
         self.abbreviations = load_abbreviations()
         self.weights = dict(WEIGHTS)
+        self.fusion = FUSION
         about = {d.id: " ".join(filter(None, [d.meta.title, d.meta.issuer, d.meta.province]))
                  for d in snapshot.documents.values()}
         contexts = [" ".join([about.get(c.doc_id, ""), *c.section, c.text]) for c in self.chunks]
-        self.words = {False: [content_words(t) for t in contexts], True: [content_words(t, True) for t in contexts]}
+        self.words = {exact: [content_words(t, exact) for t in contexts] for exact in (False, True)}
         self.kinds = [kind_of(c) for c in self.chunks]
+        self.asides = {i for i, c in enumerate(self.chunks) if fold(c.section[0] if c.section else "") == "noi nhan"}
         # What each passage is about, folded: its document's province, and the years it, its
         # headings or its document's title mention.
         provinces = {d.id: fold(d.meta.province) for d in snapshot.documents.values() if d.meta.province}
@@ -216,7 +220,10 @@ class Searcher:
         dense = self.dense_ranking(query, allowed) if mode == "smart" else {}
         lexical = self.lexical_ranking(query, allowed)
         cover = self.coverage(query, set(dense) | set(lexical))
-        fused = fuse([dense, lexical, {i: c for i, c in cover.items() if c > 0}], self.weights[query.lang] if mode == "smart" else (0.0, 1.0, 0.0))
+        weights = self.weights[query.lang] if mode == "smart" else (0.0, 1.0, 0.0)
+        fused = fuse([dense, lexical, {i: c for i, c in cover.items() if c > 0}], weights, *self.fusion)
+        if mode == "smart":
+            fused = {i: s * (ASIDE_PENALTY if i in self.asides else 1.0) for i, s in fused.items()}
         named = self.named_scopes(query)
         if named:
             fused = {i: s * SCOPE_BOOST ** len(named & self.scopes[i]) for i, s in fused.items()}
@@ -273,14 +280,21 @@ class Searcher:
         return keep
 
 
-def fuse(rankings: list[dict[int, float]], weights: tuple[float, ...], k: int = RRF_K) -> dict[int, float]:
-    """Weighted reciprocal-rank fusion: sum over rankings of weight / (k + rank)."""
+def fuse(rankings: list[dict[int, float]], weights: tuple[float, ...], fusion: str = "rrf",
+         k: int = RRF_K) -> dict[int, float]:
+    """Weighted fusion of rankings (candidate -> score). "rrf": reciprocal-rank fusion, the sum of
+    weight / (k + rank); "minmax": the sum of weight x score scaled to 0..1 within its ranking."""
     fused: dict[int, float] = {}
     for ranking, weight in zip(rankings, weights):
-        if not weight:
+        if not weight or not ranking:
             continue
-        for rank, (i, _) in enumerate(sorted(ranking.items(), key=lambda x: -x[1]), start=1):
-            fused[i] = fused.get(i, 0.0) + weight / (k + rank)
+        if fusion == "minmax":
+            low, high = min(ranking.values()), max(ranking.values())
+            for i, score in ranking.items():
+                fused[i] = fused.get(i, 0.0) + weight * ((score - low) / (high - low) if high > low else 1.0)
+        else:
+            for rank, (i, _) in enumerate(sorted(ranking.items(), key=lambda x: -x[1]), start=1):
+                fused[i] = fused.get(i, 0.0) + weight / (k + rank)
     return fused
 
 

@@ -95,3 +95,10 @@ def test_quoted_words_in_an_english_question(engine):
     response = engine.search('What three things make up Bắc Giang\'s "3 an" motto?')
     assert "an ninh, an sinh, an toàn" in response["answer"]["text"]
     assert response["results"][0]["doc"]["province"] == "Bắc Giang"
+
+
+def test_the_recipients_list_does_not_answer_questions(engine):
+    """"Chủ tịch, các Phó Chủ tịch UBND tỉnh" in a recipients list ("Nơi nhận") is no chairman's salary."""
+    assert engine.search("luong chu tich tinh lang son bao nhieu")["answer"] is None
+    found = engine.search('"Phó Chủ tịch UBND tỉnh"', mode="phrase")["results"]   # still searchable
+    assert found and any(r["section"].startswith("Nơi nhận") for r in found)
