@@ -17,6 +17,11 @@ COMMON_WEIGHT = 20   # how many corpus occurrences one line of the common-words 
 # English words that are not also Vietnamese syllables typed without diacritics ("the", "do", "to" are).
 ENGLISH_HINTS = {"what", "which", "who", "whom", "when", "where", "how", "is", "are", "was", "were", "of", "for",
                  "does", "did", "by", "and", "target", "targets", "rate", "many", "much", "should", "will", "with"}
+# English words that name no topic: not counted among the words the glossary should translate.
+ENGLISH_STOPWORDS = set("""a an the of in on at to for by from with and or not is are was were be been being do does did
+what which who whom whose when where why how many much should will would shall can could must may might this that these
+those it its their there than as into about per each every any some all more most over under up until within during after
+before between also our your his her they them we you me my want know tell show give find say said set out""".split())
 _SYLLABLE = re.compile(r"[^\W\d_]+")
 # A Vietnamese syllable typed without diacritics: onset, vowels, coda ("giang" is one, "party" is not).
 _PLAIN_SYLLABLE = re.compile(r"(?:ngh|gh|gi|kh|ng|nh|ph|qu|th|tr|ch|[bcdđghklmnprstvx])?"
@@ -40,6 +45,7 @@ class Query:
     numbers: list[str] = field(default_factory=list)    # document numbers, folded ("43-nq/tw")
     expansions: list[str] = field(default_factory=list) # full forms of abbreviations, "lần thứ 14" for "14th"
     expects: str | None = None                          # "number", "date", "who", "signer": kind of answer
+    translated: float = 1.0                             # share of an English question's topic words the glossary knows
 
     @property
     def vietnamese(self) -> str:
@@ -167,14 +173,19 @@ def expansions(text: str, abbreviations: dict[str, str]) -> list[str]:
     return list(dict.fromkeys(found))
 
 
-def glossary_terms(text: str, glossary: list[tuple[str, str]]) -> list[str]:
+def glossary_terms(text: str, glossary: list[tuple[str, str]]) -> tuple[list[str], float]:
+    """The Vietnamese terms for an English question's glossary words, and the share of its topic
+    words (not stopwords, names, numbers or codes) the glossary translated."""
     lowered = " " + re.sub(r"[^\w\s-]", " ", re.sub(r"(?<=\w)['’]s\b", "", text.lower())) + " "
-    found = []
+    found, covered = [], 0
     for en, vi in glossary:
         if f" {en} " in lowered:
             found.append(vi)
+            covered += len([w for w in en.split() if w not in ENGLISH_STOPWORDS]) * lowered.count(f" {en} ")
             lowered = lowered.replace(f" {en} ", " ")
-    return found
+    names = {piece for w in untranslated(text) for piece in re.findall(r"\w+", fold(w))}
+    left = [w for w in lowered.split() if w.isalpha() and len(w) > 2 and w not in ENGLISH_STOPWORDS and fold(w) not in names]
+    return found, covered / (covered + len(left)) if covered + len(left) else 1.0
 
 
 def detect_language(text: str, vocab: Vocabulary) -> str:
@@ -203,5 +214,5 @@ def analyze(text: str, vocab: Vocabulary, glossary: list[tuple[str, str]],
     if query.lang == "vi_nodiac":
         query.restored = vocab.restore(text)
     elif query.lang == "en":
-        query.glossary = glossary_terms(text, glossary)
+        query.glossary, query.translated = glossary_terms(text, glossary)
     return query
