@@ -12,7 +12,8 @@ out=BENCHMARKS.md
   echo
   echo "Written by \`scripts/benchmarks.sh\` on $(date -u +%Y-%m-%d): $(nproc --all) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs),"
   echo "$(free -g | awk '/Mem/ {print $2}') GB. Each section gives the command that produced it; rerun it to check."
-  for run in "retrieval" "retrieval --qa bench/qa_heldout.jsonl" timing embed ocr load; do
+  for run in "retrieval" "retrieval --qa bench/qa_heldout.jsonl" "retrieval --qa bench/qa_blind.jsonl" \
+             "retrieval --qa bench/qa_final.jsonl" timing embed ocr load; do
     echo
     echo "## python -m bench $run"
     echo
