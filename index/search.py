@@ -61,7 +61,6 @@ class Hit:
     lexical: float | None = None        # BM25 score
     coverage: float = 0.0               # share of the query's words the passage (and its headings) has
     scope: int = 0                      # how many of the provinces and years the question names its document is about
-    kinds: set[str] = field(default_factory=set)          # kinds of answer it holds: "number", "date", "who"
     missing_years: set[str] = field(default_factory=set)  # years the question names that neither it nor its document mention
     highlights: list[tuple[int, int]] = field(default_factory=list)   # character spans in chunk.text
     also_in: list[Chunk] = field(default_factory=list)                # the same passage in other documents
@@ -173,14 +172,14 @@ class Searcher:
     def analyze(self, text: str) -> Query:
         return analyze(text, self.vocab, self.glossary, self.abbreviations)
 
-    def coverage(self, query: Query, candidates) -> dict[int, float]:
+    def coverage(self, query: Query, candidates, named: set[str]) -> dict[int, float]:
         """IDF-weighted share of the query's content words that each passage (with its headings,
         document title and issuer) contains; words the index never saw count fully against it.
         Words typed with diacritics must match as written; words typed without them match folded.
-        The province the question names does not count: it says which documents, not what in them
-        (the scope boost ranks that province's documents first)."""
+        The province the question names (in `named`) does not count: it says which documents, not
+        what in them (the scope boost ranks that province's documents first)."""
         exact = has_diacritics(query.vietnamese)
-        province_words = {w for s in self.named_scopes(query) if not s.isdigit() for w in s.split()}
+        province_words = {w for s in named if not s.isdigit() for w in s.split()}
         words = {w for w in content_words(query.vietnamese, exact) if fold(w) not in province_words}
         if not words:
             return {}
@@ -222,14 +221,14 @@ class Searcher:
         allowed = self.allowed(filters)
         dense = self.dense_ranking(query, allowed) if mode == "smart" else {}
         lexical = self.lexical_ranking(query, allowed)
-        cover = self.coverage(query, set(dense) | set(lexical))
+        named = self.named_scopes(query)
+        cover = self.coverage(query, set(dense) | set(lexical), named)
         weights = self.weights[query.lang] if mode == "smart" else (0.0, 1.0, 0.0)
         if mode == "smart" and query.translated < 1.0:   # words the glossary could not translate: trust meaning
             weights = (weights[0], weights[1] * query.translated, weights[2] * query.translated)
         fused = fuse([dense, lexical, {i: c for i, c in cover.items() if c > 0}], weights, *self.fusion)
         if mode == "smart":
             fused = {i: s * (ASIDE_PENALTY if i in self.asides else 1.0) for i, s in fused.items()}
-        named = self.named_scopes(query)
         if named:
             fused = {i: s * SCOPE_BOOST ** len(named & self.scopes[i]) for i, s in fused.items()}
         if query.expects:
@@ -244,9 +243,8 @@ class Searcher:
         years = set(_YEAR.findall(query.text))
         for hit in hits:   # only for what is returned: coverage and highlights cost a pass over the text
             i = self.position[hit.chunk.id]
-            hit.coverage = cover[i] if i in cover else self.coverage(query, [i]).get(i, 0.0)
+            hit.coverage = cover[i] if i in cover else self.coverage(query, [i], named).get(i, 0.0)
             hit.scope = len(named & self.scopes[i])
-            hit.kinds = self.kinds[i]
             hit.missing_years = years - self.words[False][i]
             hit.highlights = term_spans(hit.chunk.text, pattern)
         return hits
