@@ -34,6 +34,11 @@ def load_qa(path: Path = QA_FILE) -> list[dict]:
     return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
 
 
+def answered_right(q: dict, answer: dict | None) -> bool:
+    """The expected figure or name is in the answer sentence."""
+    return answer is not None and norm(q["answer"]) in norm(answer["text"])
+
+
 def first_hit(texts: list[str], gold: list[str]) -> int | None:
     """1-based rank of the first text containing a gold evidence string."""
     golds = [norm(g) for g in gold]
@@ -147,7 +152,7 @@ def fusion_table(engine: Engine, qa: list[dict]) -> str:
         ranks = {q["id"]: first_hit(engine_texts(engine, q["question"]), q["gold"]) for q in answerable}
         mrr = _by_lang(answerable, ranks)
         said = {q["id"]: engine.search(q["question"])["answer"] for q in qa}
-        right = sum(1 for q in answerable if said[q["id"]] and norm(q["answer"]) in norm(said[q["id"]]["text"]))
+        right = sum(1 for q in answerable if answered_right(q, said[q["id"]]))
         refused = sum(1 for q in qa if not q["gold"] and said[q["id"]] is None)
         mark = " (used)" if fusion == chosen else ""
         lines.append(f"| {name}{mark} | " + " | ".join(f"{mrr[s]['mrr@10']:.3f}" for s in (*LANGS, "all"))
@@ -178,7 +183,7 @@ def answer_quality(engine: Engine, qa: list[dict], failures: bool = False) -> di
         if not q["gold"]:
             truly_none.append(q["id"])
             continue
-        ok = response["answer"] is not None and norm(q["answer"]) in norm(response["answer"]["text"])
+        ok = answered_right(q, response["answer"])
         correct[q["lang"]].append(ok)
         if failures and not ok:
             said = response["answer"] and response["answer"]["text"]
