@@ -8,6 +8,7 @@ from index import store
 from index.answer import Answer, answer
 from index.embed import load_embedder
 from index.embed.base import Embedder
+from index.lexical import doc_numbers
 from index.search import Filters, Hit, Searcher
 from ingest.document import Chunk, Document
 
@@ -90,6 +91,10 @@ class Engine:
             raise ValueError("empty query")
         if len(query) > 1000:
             raise ValueError("query too long (over 1000 characters)")
+        if not any(c.isalnum() for c in query):
+            raise ValueError("nothing to search for: the query has no letters or digits")
+        if mode == "number" and not doc_numbers(query):
+            raise ValueError("no document number in the query (write it as it is printed, e.g. 43-NQ/TW)")
         parsed = self.searcher.analyze(query)
         hits = self.searcher.search(query, max(k, 10), filters, mode, accent_insensitive, parsed)
         found = answer(parsed, hits) if mode == "smart" else None

@@ -273,6 +273,8 @@ class Searcher:
         needles = [(phrase_pattern(p, accent_insensitive), accent_insensitive) for p in query.phrases]
         needles += [(phrase_pattern(n), True) for n in query.numbers]
         needles = [(pattern, insensitive) for pattern, insensitive in needles if pattern]
+        if not needles:   # nothing literal to look for (a phrase of quotes only): nothing qualifies
+            return {}
         pool = allowed if allowed is not None else range(len(self.chunks))
         keep = {}
         for i in pool:

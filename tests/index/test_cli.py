@@ -44,3 +44,14 @@ def test_ingest_json_summary(corpus_index, tmp_path):
     summary = json.loads(out.stdout)
     assert {"added", "updated", "removed", "unchanged", "chunks_embedded", "seconds"} <= set(summary)
     assert (summary["unchanged"], summary["chunks_embedded"]) == (5, 0)
+
+
+def test_a_phrase_of_quotes_only_is_an_error_not_unrelated_passages(corpus_index):
+    for query, mode in (('""', "phrase"), ('"“”"', "smart"), ("?!", "smart")):
+        out = run("-m", "index", "search", query, "--mode", mode, "--json", "--index-dir", str(corpus_index))
+        response = json.loads(out.stdout)
+        assert "nothing to search for" in response["error"] and response["results"] == [], query
+        out = run("-m", "index", "search", query, "--mode", mode, "--index-dir", str(corpus_index))
+        assert out.returncode == 2 and "nothing to search for" in out.stderr, query
+    out = run("-m", "index", "search", "rừng", "--mode", "number", "--json", "--index-dir", str(corpus_index))
+    assert "no document number" in json.loads(out.stdout)["error"]

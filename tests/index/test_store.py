@@ -1,0 +1,67 @@
+"""The versioned store: superseded versions outlive a grace period, and loads never see a half-removed version."""
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from index import store
+
+ROOT = Path(__file__).resolve().parents[2]
+
+WRITER = """
+import sys, time
+from index import store
+snapshot = store.load(sys.argv[1]); end = time.time() + float(sys.argv[2]); n = 0
+while time.time() < end:
+    with store.writer_lock(sys.argv[1]):
+        store.save(snapshot, sys.argv[1])
+    n += 1
+print(n)
+"""
+
+
+def versions(root: Path) -> list[str]:
+    return sorted(p.name for p in root.iterdir() if p.is_dir() and p.name.startswith("v"))
+
+
+def test_superseded_version_is_kept_for_the_grace_period_then_pruned(corpus_index, tmp_path):
+    root = tmp_path / "index"
+    shutil.copytree(corpus_index, root)
+    first = store.load(root)
+    old = first.manifest["version"]
+    new = store.save(first, root).name
+    assert versions(root) == sorted([old, new])                   # the old one is still there for readers
+    assert (root / old / "SUPERSEDED").exists() and not (root / new / "SUPERSEDED").exists()
+    assert store.prune(root, keep=new) == []                      # within the grace period: nothing goes
+    assert store.prune(root, keep=new, now=time.time() + store.GRACE_SECONDS + 1) == [old]
+    assert versions(root) == [new] and store.load(root).manifest["version"] == new
+
+
+def test_unfinished_and_never_live_versions_are_pruned_at_once(corpus_index, tmp_path):
+    root = tmp_path / "index"
+    shutil.copytree(corpus_index, root)
+    (root / ".tmp-v1").mkdir()                                    # a writer killed before its rename
+    (root / "v1").mkdir()                                         # killed after the rename, before CURRENT
+    live = store.load(root).manifest["version"]
+    assert sorted(store.prune(root, keep=live)) == [".tmp-v1", "v1"]
+    assert versions(root) == [live]
+
+
+def test_loads_never_fail_while_versions_are_written_back_to_back(corpus_index, tmp_path):
+    root = tmp_path / "index"
+    shutil.copytree(corpus_index, root)
+    writer = subprocess.Popen([sys.executable, "-c", WRITER, str(root), "6"], cwd=ROOT, stdout=subprocess.PIPE, text=True)
+    loads, failures, seen = 0, [], set()
+    end = time.time() + 6
+    while time.time() < end:
+        try:
+            seen.add(store.load(root).manifest["version"])
+            loads += 1
+        except Exception as err:   # noqa: BLE001 - any failure is what this test counts
+            failures.append(f"{type(err).__name__}: {err}")
+    written = int(writer.communicate(timeout=60)[0])
+    assert written >= 5 and len(seen) >= 3, (written, len(seen))  # the race really happened
+    assert failures == [], f"{len(failures)} of {loads + len(failures)} loads failed: {failures[:3]}"
