@@ -115,13 +115,22 @@ def _embed(embedder: Embedder, texts: list[str], progress: Progress | None) -> n
 
 
 def ingest(paths: list[Path], embedder: Embedder, index_path: str | Path | None = None,
-           rebuild: bool = False, remove: list[str] | None = None, progress: Progress | None = None) -> Summary:
+           rebuild: bool = False, remove: list[str] | None = None, progress: Progress | None = None,
+           staged: dict[str, Path] | None = None) -> Summary:
     """Bring the index up to date with `paths`. Files that fail are reported in `errors` and the
     rest goes on; a failing file that was indexed before keeps its indexed version.
-    `remove` lists document ids to drop explicitly."""
+    `remove` lists document ids to drop explicitly.
+    `staged` maps source keys to the file to read for them instead of the one at the key's place (an
+    upload not yet moved there; hidden names are fine). It is read as if it were in place: under its
+    final name, with the final place's `.meta.json`, so its sha is the one `file_sha` gives once it is
+    moved there. Staged files are saved together or not at all: if one fails, the index is not saved."""
+    import shutil
+    import tempfile
+
     started = time.perf_counter()
     summary = Summary()
-    with store.writer_lock(index_path):
+    staged = staged or {}
+    with store.writer_lock(index_path), tempfile.TemporaryDirectory(prefix="ingest-staged-") as shadow:
         try:
             old = None if rebuild else store.load(index_path)
         except store.IndexMissing:
@@ -130,6 +139,20 @@ def ingest(paths: list[Path], embedder: Embedder, index_path: str | Path | None 
             old.check_model(embedder.model_id)
         old_docs = dict(old.documents) if old else {}
         files, prefixes, summary.errors = collect(paths)
+        for n, (source, path) in enumerate(staged.items()):
+            root = next((Path(p) for p in paths if Path(p).is_dir() and source.startswith(f"{Path(p).resolve().name}/")), None)
+            if root is None:
+                raise ValueError(f"staged source '{source}' is not under any of the folders ingested")
+            place = root / source.split("/", 1)[1]
+            if path.resolve().is_relative_to(root.resolve()):   # collect() skips it as hidden; staged, it is read
+                hidden = f"{root.resolve().name}/{path.resolve().relative_to(root.resolve()).as_posix()}"
+                summary.errors = [e for e in summary.errors if e["path"] != hidden]
+            copy = Path(shadow, str(n), place.name)
+            copy.parent.mkdir()
+            shutil.copyfile(path, copy)
+            if sidecar_path(place).exists():
+                shutil.copyfile(sidecar_path(place), sidecar_path(copy))
+            files = [(p, key) for p, key in files if key != source] + [(copy, source)]
 
         docs: dict[str, Document] = {}
         seen: set[str] = set()
@@ -170,7 +193,8 @@ def ingest(paths: list[Path], embedder: Embedder, index_path: str | Path | None 
         dense.add([faiss_id(c.id) for c in chunks], vectors)
         manifest = {"model": embedder.model_id, "backend": embedder.backend}
         snapshot = store.Snapshot(manifest, docs, dense)
-        if old is None or summary.added or summary.updated or summary.removed:
+        staged_failed = any(e["path"] in staged for e in summary.errors)
+        if (old is None or summary.added or summary.updated or summary.removed) and not staged_failed:
             store.save(snapshot, index_path)
     summary.documents, summary.chunks = len(docs), len(chunks)
     summary.seconds = round(time.perf_counter() - started, 3)

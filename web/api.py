@@ -5,6 +5,8 @@ from typing import Literal
 from urllib.parse import quote, urlsplit
 
 from fastapi import APIRouter, Body, File, Form, HTTPException, Query, Request, UploadFile
+from fastapi.exception_handlers import request_validation_exception_handler
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from pydantic import BaseModel, Field
 
@@ -37,6 +39,15 @@ def safe_next(url: str | None) -> str:
     if parts.scheme or parts.netloc or not url.startswith("/") or url.startswith("//") or "\\" in url:
         return "/"
     return url
+
+
+async def invalid_request(request: Request, exc: RequestValidationError) -> Response:
+    """FastAPI's 422, or 400 when the invalid input it would echo is not Unicode text (a lone surrogate)."""
+    try:
+        return await request_validation_exception_handler(request, exc)
+    except UnicodeEncodeError:
+        return JSONResponse({"detail": "the request holds text that is not valid Unicode (a lone UTF-16 surrogate)"},
+                            status_code=400)
 
 
 def router(service: Service, auth: Auth) -> APIRouter:

@@ -80,7 +80,8 @@ LABELS: dict[str, tuple[str, str]] = {
     "bad_login": ("Sai tên đăng nhập, mật khẩu hoặc mã.", "Wrong user name, password or token."),
     "viewer": ("Xem văn bản", "Document viewer"),
     "close": ("Đóng", "Close"),
-    "upload_help": ("Định dạng: {types}; tối đa {mb} MB mỗi tệp.", "Formats: {types}; at most {mb} MB per file."),
+    "upload_help": ("Định dạng: {types}; tối đa {mb} MB cho mỗi lần tải lên (tất cả các tệp).",
+                    "Formats: {types}; at most {mb} MB per upload (all files together)."),
     "confirm_remove": ("Xoá văn bản đã chọn khỏi chỉ mục?", "Remove the chosen document from the index?"),
 }
 

@@ -7,11 +7,13 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
 import gradio as gr  # noqa: E402
 from fastapi import FastAPI  # noqa: E402
+from fastapi.exceptions import RequestValidationError  # noqa: E402
 from fastapi.middleware.cors import CORSMiddleware  # noqa: E402
 
 from web import api, ui  # noqa: E402
 from web.assets import CSS, JS  # noqa: E402
 from web.auth import Auth, AuthMiddleware, FrameMiddleware  # noqa: E402
+from web.limits import UploadLimitMiddleware  # noqa: E402
 from web.service import Service  # noqa: E402
 from web.settings import Settings  # noqa: E402
 
@@ -33,7 +35,9 @@ def create_app(settings: Settings | None = None, service: Service | None = None,
     app = FastAPI(title="Tra cứu văn bản – API", description=DESCRIPTION, version="1.0")
     app.state.service = service
     app.include_router(api.router(service, auth))
+    app.add_exception_handler(RequestValidationError, api.invalid_request)
     app.add_middleware(AuthMiddleware, auth=auth)
+    app.add_middleware(UploadLimitMiddleware, auth=auth, upload_bytes=int(settings.upload_max_mb * 1048576))
     app.add_middleware(CORSMiddleware, allow_origins=settings.allowed_origins, allow_credentials=True,
                        allow_methods=["GET", "POST", "PUT", "DELETE"], allow_headers=["Authorization", "Content-Type"])
     app.add_middleware(FrameMiddleware, origins=settings.allowed_origins)

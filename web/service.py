@@ -1,6 +1,7 @@
 """The index behind the app: loaded (or built) in the background, searched, and changed by uploads and edits."""
 from __future__ import annotations
 
+import datetime
 import json
 import os
 import re
@@ -15,9 +16,9 @@ from index.engine import Engine, doc_json
 from index.search import Filters, term_pattern, term_spans
 from ingest.document import Document, Metadata
 from ingest.metadata import sidecar_path
-from ingest.pipeline import build_document, ingest
-from ingest.readers import ReadError
+from ingest.pipeline import ingest
 from web import uploads
+from web.limits import MAX_FILES
 from web.settings import Settings
 from web.uploads import UploadError
 
@@ -59,6 +60,12 @@ class Service:
                 self._set("loading", 0.0, "loading the embedding model")
                 from index.embed import load_embedder
                 self.embedder = load_embedder()
+            with store.writer_lock(self.index_dir):   # uploads and deletes a crash interrupted
+                done = uploads.recover(self.settings.upload_dir, self.index_dir, self.source_key)
+            for name in done["placed"]:
+                print(f"[uploads] recovered '{name}': indexed before the crash, moved into place", file=sys.stderr, flush=True)
+            for name in done["removed"]:
+                print(f"[uploads] removed '{name}': left by an interrupted upload or delete", file=sys.stderr, flush=True)
             self._set("loading", 0.0, f"loading the index from {self.index_dir}")
             try:
                 self._engine = Engine(self.index_dir, self.embedder)
@@ -117,6 +124,9 @@ class Service:
 
     def search(self, query: str, k: int = 10, filters: Filters | None = None, mode: str = "smart",
                accent_insensitive: bool = True) -> dict:
+        check_text(query, "the question")
+        for name in ("province", "type", "doc"):
+            check_text(getattr(filters, name, None), name)
         engine = self.engine
         with self._queries:
             return engine.search(query, k=k, filters=filters, mode=mode, accent_insensitive=accent_insensitive)
@@ -157,57 +167,41 @@ class Service:
 
     # ---- writing --------------------------------------------------------------------------
     def upload(self, files: list[tuple[str, BinaryIO]], progress: Progress | None = None) -> dict:
-        """Store and index uploaded files. All are checked (name, type, size, readable text) before
-        any is stored; on any failure nothing changes on disk or in the index."""
+        """Store and index uploaded files, all or none. Each is written to a hidden `.incoming-…` file
+        and ingested from there under its final source key; only once the index version holding all of
+        them is saved are they moved into place (`os.replace`). A crash before the save leaves the index
+        as it was and hidden files that start-up recovery deletes; after it, recovery moves them in."""
         self.engine  # noqa: B018 - refuse while not ready
         if not files:
             raise UploadError("no file in the request")
+        if len(files) > MAX_FILES:
+            raise UploadError(f"more than {MAX_FILES} files in one request", 413)
         folder = self.settings.upload_dir
-        max_bytes = int(self.settings.upload_max_mb * 1048576)
+        max_bytes = int(self.settings.upload_max_mb * 1048576)   # all files of the request together
         with self._write:
             staged: list[tuple[Path, Path]] = []
-            placed: list[Path] = []
-            ingested = False
-            backups: list[tuple[Path, Path]] = []
+            saved = False
             try:
                 for name, stream in files:
-                    tmp, final = uploads.save(stream, name, folder, max_bytes)
+                    tmp, final = uploads.save(stream, name, folder, max_bytes, sum(t.stat().st_size for t, _ in staged))
                     staged.append((tmp, final))
                     if sum(1 for _, f in staged if f == final) > 1:
                         raise UploadError(f"'{final.name}' is in the request twice")
-                for tmp, final in staged:
-                    if progress:
-                        progress(0.0, f"checking {final.name}")
-                    try:
-                        build_document(tmp, self.source_key(final), "check")
-                    except (ReadError, ValueError, OSError) as err:
-                        raise UploadError(f"'{final.name}' cannot be indexed: {str(err).splitlines()[0]}", 422) from None
-                for tmp, final in staged:
-                    if final.exists():
-                        backup = final.with_name(f".backup-{os.getpid()}-{final.name}")
-                        os.replace(final, backup)
-                        backups.append((backup, final))
-                    os.replace(tmp, final)
-                    placed.append(final)
+                keys = {self.source_key(final): tmp for tmp, final in staged}
                 summary = ingest(sorted({self._root_of(f) for _, f in staged}), self.embedder, self.index_dir,
-                                 progress=progress)
-                ingested = True
-                keys = {self.source_key(f) for _, f in staged}
+                                 progress=progress, staged=keys)
                 failed = [e for e in summary.errors if e["path"] in keys]
-                if failed:
-                    raise UploadError("; ".join(f"{e['path']}: {e['reason']}" for e in failed), 422)
+                if failed:   # nothing was saved: staged files go into the index together or not at all
+                    raise UploadError("; ".join(f"'{e['path'].rsplit('/', 1)[-1]}' cannot be indexed: {e['reason']}"
+                                                for e in failed), 422)
+                saved = True
+                for tmp, final in staged:
+                    os.replace(tmp, final)
             except BaseException:
-                for tmp, _ in staged:
-                    tmp.unlink(missing_ok=True)
-                for final in placed:
-                    final.unlink(missing_ok=True)
-                for backup, final in backups:
-                    os.replace(backup, final)
-                if ingested:   # bring the index back in line with the files as they are again
-                    ingest(sorted({self._root_of(f) for _, f in staged}), self.embedder, self.index_dir)
+                if not saved:   # after the save a failed move is left to start-up recovery, which completes it
+                    for tmp, _ in staged:
+                        tmp.unlink(missing_ok=True)
                 raise
-            for backup, _ in backups:
-                backup.unlink(missing_ok=True)
             self._reload()
         docs = [self.document(Document.id_for(self.source_key(f))) for _, f in staged]
         return {"documents": [self.describe(d) for d in docs], "summary": summary.to_dict()}
@@ -287,9 +281,18 @@ class Service:
                     uploaded=self.is_upload(doc))
 
 
+def check_text(value: str | None, what: str) -> None:
+    """ValueError for text that is not Unicode text: a lone surrogate, which JSON's "\\ud800" can carry."""
+    try:
+        (value or "").encode("utf-8")
+    except UnicodeEncodeError as err:
+        raise ValueError(f"{what} is not valid text: a lone UTF-16 surrogate at character {err.start + 1}") from None
+
+
 def clean_value(key: str, value) -> str | None:
     if value is None:
         return None
+    check_text(str(value), f"'{key}'")
     value = " ".join(str(value).split())
     if not value:
         return None
@@ -302,7 +305,10 @@ def clean_value(key: str, value) -> str | None:
             day, month, year = d.groups()
         else:
             raise ValueError(f"date '{value}': write it as dd/mm/yyyy or yyyy-mm-dd")
-        value = f"{int(year):04d}-{int(month):02d}-{int(day):02d}"
+        try:
+            value = datetime.date(int(year), int(month), int(day)).isoformat()
+        except ValueError:
+            raise ValueError(f"date '{value}' is not a real date (day {day}, month {month}, year {year})") from None
     if key == "date_kind" and value not in ("issued", "adopted"):
         raise ValueError("date_kind must be 'issued' or 'adopted'")
     assert key in Metadata.__dataclass_fields__

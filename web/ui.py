@@ -21,7 +21,8 @@ def status_html(service: Service, lang: str) -> str:
 
 
 def build(service: Service, auth: Auth) -> gr.Blocks:
-    with gr.Blocks(title=t("app_title"), analytics_enabled=False) as demo:
+    # Files given to the upload box stay in Gradio's cache (under $TMPDIR/gradio): drop them after an hour.
+    with gr.Blocks(title=t("app_title"), analytics_enabled=False, delete_cache=(3600, 3600)) as demo:
         lang = gr.State("vi")
         with gr.Row(equal_height=True):
             header = gr.Markdown(f"## {t('app_title')}\n{t('subtitle')}")
