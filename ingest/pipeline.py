@@ -54,16 +54,22 @@ class Summary:
 
 def collect(paths: list[Path]) -> tuple[list[tuple[Path, str]], list[str], list[dict]]:
     """Files to ingest with their source keys ("corpus/000.txt"), the folder prefixes whose
-    missing files mean removal, and errors for paths that are not there or not supported."""
+    missing files mean removal, and errors for paths that are not there, hidden or not supported
+    (".meta.json" sidecars aside)."""
     files, prefixes, errors = [], [], []
     for path in paths:
         if path.is_dir():
             prefixes.append(f"{path.resolve().name}/")
-            for file in sorted(p for p in path.rglob("*") if p.is_file() and not p.name.startswith(".")):
+            for file in sorted(p for p in path.rglob("*") if p.is_file()):
                 if file.name.endswith(".meta.json"):
                     continue
-                key = f"{path.resolve().name}/{file.relative_to(path).as_posix()}"
-                if readers.supported(file):
+                relative = file.relative_to(path)
+                key = f"{path.resolve().name}/{relative.as_posix()}"
+                if file.name.startswith(".incoming-"):  # how the app stages an upload
+                    errors.append({"path": key, "reason": "skipped: hidden file, an upload in progress or interrupted"})
+                elif any(part.startswith(".") for part in relative.parts):
+                    errors.append({"path": key, "reason": "skipped: hidden file"})
+                elif readers.supported(file):
                     files.append((file, key))
                 else:
                     errors.append({"path": key, "reason": f"skipped: unsupported file type '{file.suffix}'"})
@@ -85,8 +91,13 @@ def file_sha(path: Path) -> str:
 
 
 def build_document(path: Path, source: str, sha: str) -> Document:
-    """Read, clean, describe and chunk one file. Raises readers.ReadError / ValueError with a reason."""
+    """Read, clean, describe and chunk one file. Raises readers.ReadError / ValueError with a reason,
+    also for a document over the character limit (checked before cleaning) or the chunk limit
+    (checked before anything is embedded)."""
+    from ingest import limits
+
     extracted = readers.read(path)
+    limits.MAX_CHARS.check(len(extracted.text), "document too long")
     paragraphs = clean_blocks(extracted.text)
     if not paragraphs:
         raise readers.ReadError("no text left after cleaning")
@@ -97,6 +108,7 @@ def build_document(path: Path, source: str, sha: str) -> Document:
                    pages=extracted.pages)
     context = " – ".join(filter(None, [label(meta.title or path.stem), meta.province]))
     doc.chunks = chunk_blocks(doc.id, paragraphs, context, extracted.pages)
+    limits.MAX_CHUNKS.check(len(doc.chunks), "document too long")
     return doc
 
 

@@ -322,7 +322,7 @@ def huge(folder: Path, suffix: str) -> Path:
 
 def check_common(folder: Path, suffix: str) -> None:
     refuse(zero_byte(folder, suffix), r"^empty file \(0 bytes\)$")
-    refuse(huge(folder, suffix), r"^file too large \(500 MB > \d+ MB limit\)$", seconds=0.5)
+    refuse(huge(folder, suffix), r"^file too large: 500\.0 MB > \d+ MB limit \(INGEST_MAX_[A-Z]+_MB\)$", seconds=0.5)
 
 
 ODD_NAME = "Nghị quyết #12 (bản cuối) ; $HOME 'x' & [1]\u200b\n-v.{suffix}"  # shell characters, newline, leading dash

@@ -6,26 +6,30 @@
 - A table row is one line, "Header: value; Header: value", the headers taken from the first row.
 - Runs set in legacy fonts (".VnTime", ".VnTimeH" = TCVN3, all caps; "VNI-Times" = VNI) are
   converted to Unicode run by run, whatever the paragraph around them uses.
+- The package is checked from its ZIP directory before python-docx opens it: member count, size
+  unpacked and size of the XML parts (a zip bomb is refused without inflating a byte of it).
 """
 from __future__ import annotations
 
 import re
+import struct
 import zipfile
 from pathlib import Path
 
-from ingest import legacy
+from ingest import legacy, limits
 from ingest.readers import Extracted, ReadError, register
-from ingest.readers.text import MB, check_size, table_lines
+from ingest.readers.text import check_size, table_lines
 
-MAX_BYTES = 100 * MB
 W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+CT = "{http://schemas.openxmlformats.org/package/2006/content-types}"
+DIRECTORY_ENTRY = 1024  # ZIP directory bytes allowed per member (a real entry is 46 bytes and a name)
 
 
 @register(".docx")
 def read_docx(path: Path) -> Extracted:
     import docx
 
-    check_size(path, MAX_BYTES)
+    check_size(path, limits.MAX_DOCX_MB)
     with open(path, "rb") as f:
         head = f.read(8)
     if head.startswith(b"\xd0\xcf\x11\xe0"):
@@ -33,7 +37,10 @@ def read_docx(path: Path) -> Extracted:
     if not head.startswith(b"PK"):
         raise ReadError("not a .docx file (not a ZIP package)")
     try:
+        check_package(path)
         document = docx.Document(str(path))
+    except ReadError:
+        raise
     except (zipfile.BadZipFile, KeyError, ValueError, OSError) as err:
         raise ReadError(f"corrupt .docx ({str(err).splitlines()[0][:80] if str(err) else type(err).__name__})") from None
     except Exception as err:  # lxml or python-docx on a broken package
@@ -44,6 +51,54 @@ def read_docx(path: Path) -> Extracted:
     if not text.strip():
         raise ReadError("no text in .docx")
     return Extracted(text=text, converted_from="+".join(sorted(reader.converted)) or None)
+
+
+def check_package(path: Path) -> None:
+    """Refuse a package over the ZIP limits, from what it declares (zipfile never yields more than a
+    member's declared size): the directory's size before zipfile parses it, then members and sizes."""
+    size = _directory_size(path)
+    if size is None or size > limits.MAX_ZIP_MEMBERS.value * DIRECTORY_ENTRY:
+        raise ReadError(limits.MAX_ZIP_MEMBERS.reason("too many parts in .docx (ZIP directory too large)"))
+    with zipfile.ZipFile(path) as package:
+        members = package.infolist()
+        limits.MAX_ZIP_MEMBERS.check(len(members), "too many parts in .docx")
+        limits.MAX_ZIP_MB.check(sum(m.file_size for m in members), ".docx too large unpacked")
+        xml = _xml_parts(package, members)
+        limits.MAX_DOCX_XML_MB.check(sum(m.file_size for m in xml), ".docx XML too large unpacked")
+
+
+def _directory_size(path: Path) -> int | None:
+    """The size of the ZIP directory from the end record; None for ZIP64 (over 65,535 parts or 4 GB)."""
+    with open(path, "rb") as f:
+        f.seek(0, 2)
+        f.seek(max(0, f.tell() - 22 - 65535))  # the end record, then a comment of up to 64 KB
+        tail = f.read()
+    at = tail.rfind(b"PK\x05\x06")
+    if at < 0 or len(tail) < at + 22:
+        raise zipfile.BadZipFile("no ZIP end record")
+    if at >= 20 and tail[at - 20:at - 16] == b"PK\x06\x07":  # a ZIP64 locator: zipfile reads its sizes
+        return None
+    entries, size = struct.unpack("<HI", tail[at + 10:at + 16])
+    return None if entries == 0xFFFF or size == 0xFFFFFFFF else size
+
+
+def _xml_parts(package: zipfile.ZipFile, members: list[zipfile.ZipInfo]) -> list[zipfile.ZipInfo]:
+    """The members python-docx parses as XML: those [Content_Types].xml gives an XML content type,
+    by part name or by extension, and that file itself."""
+    from lxml import etree
+
+    types = next((m for m in members if m.filename == "[Content_Types].xml"), None)
+    if types is None:
+        return members
+    limits.MAX_DOCX_XML_MB.check(types.file_size, ".docx XML too large unpacked")
+    root = etree.fromstring(package.read(types), etree.XMLParser(resolve_entities=False))
+    names = {n.get("PartName", "").lstrip("/").lower() for n in root.iter(f"{CT}Override") if _is_xml(n)}
+    suffixes = tuple("." + n.get("Extension", "").lower() for n in root.iter(f"{CT}Default") if _is_xml(n))
+    return [m for m in members if m is types or m.filename.lower() in names or m.filename.lower().endswith(suffixes)]
+
+
+def _is_xml(node) -> bool:
+    return (node.get("ContentType") or "").lower().endswith("xml")
 
 
 class _Reader:

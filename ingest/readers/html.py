@@ -11,11 +11,10 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from ingest import legacy
+from ingest import legacy, limits
 from ingest.readers import Extracted, ReadError, register
-from ingest.readers.text import MB, check_size, decode, table_lines, windows_latin
+from ingest.readers.text import check_size, decode, table_lines, windows_latin
 
-MAX_BYTES = 20 * MB
 _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)""", re.I)
 _TAG = re.compile(rb"<\s*(?:!doctype|html|head|body|div|p|article|main|table|h[1-6]|span|section)\b", re.I)
 
@@ -25,7 +24,7 @@ def read_html(path: Path) -> Extracted:
     import trafilatura
     from lxml import etree
 
-    check_size(path, MAX_BYTES)
+    check_size(path, limits.MAX_HTML_MB)
     data = path.read_bytes()
     if b"\x00" in data[:65536] and not data.startswith((b"\xff\xfe", b"\xfe\xff")):
         raise ReadError("binary content (NUL bytes), not an HTML page")

@@ -19,10 +19,10 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
+from ingest import limits
 from ingest.readers import Extracted, ReadError, register
-from ingest.readers.text import MB, check_size
+from ingest.readers.text import check_size
 
-MAX_BYTES = 50 * MB
 LANG = "vie"
 NEEDS_OCR = "needs OCR: install tesseract-ocr and tesseract-ocr-vie"
 TIMEOUT = 300  # seconds for one page
@@ -97,15 +97,21 @@ def ocr_lines(image) -> list[Line]:
             for key, line in words.items()]
 
 
+def check_pixels(width: float, height: float, what: str) -> None:
+    """Refuse an image (or page to render) over MAX_IMAGE_PIXELS before a pixel of it is decoded."""
+    limits.MAX_IMAGE_PIXELS.check(int(width) * int(height), what)
+
+
 def open_image(path: Path):
-    """A decoded PIL image, or ReadError for anything Pillow cannot read."""
+    """A decoded PIL image, or ReadError for anything Pillow cannot read or too large to decode."""
     from PIL import Image, UnidentifiedImageError
 
     try:
-        image = Image.open(path)
+        image = Image.open(path)  # reads the header only
+        check_pixels(image.width, image.height, "image too large")
         image.load()
-    except Image.DecompressionBombError:
-        raise ReadError("image too large (pixel count over the safety limit)") from None
+    except Image.DecompressionBombError:  # Pillow's own check, at twice its default of 89M pixels
+        raise ReadError(limits.MAX_IMAGE_PIXELS.reason("image too large")) from None
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as err:
         raise ReadError(f"not a readable image ({str(err).splitlines()[0] if str(err) else type(err).__name__})") from None
     return image
@@ -117,12 +123,14 @@ def read_image(path: Path) -> Extracted:
     the frame of each line."""
     from PIL import ImageSequence
 
-    check_size(path, MAX_BYTES)
+    check_size(path, limits.MAX_IMAGE_MB)
     image = open_image(path)
+    limits.MAX_PAGES.check(getattr(image, "n_frames", 1), "too many frames in the image")
     tesseract()
     text_lines: list[str] = []
     pages: list[int] = []
     for number, frame in enumerate(ImageSequence.Iterator(image), start=1):
+        check_pixels(frame.width, frame.height, f"image frame {number} too large")
         for paragraph in paragraphs(ocr_lines(frame)):
             text_lines += [paragraph, ""]
             pages += [number, number]

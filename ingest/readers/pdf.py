@@ -10,21 +10,31 @@ product handed to government offices.
 
 `text` has one paragraph per line and a blank line between paragraphs; `pages[i]` is the page of
 line i+1. A paragraph cut by a page break stays two lines (the ingest cleaner joins them).
+
+Before pdfplumber opens the file, its compressed streams are inflated a step at a time and counted
+(pdfminer would inflate each in one call, whatever its size), then the pages are counted; pages are
+read one at a time, and reading stops once the document is over the character limit.
 """
 from __future__ import annotations
 
+import itertools
+import mmap
 import re
 import statistics
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
-from ingest import legacy
+from ingest import legacy, limits
 from ingest.readers import Extracted, ReadError, register
-from ingest.readers.image import Line, ocr_lines, paragraphs, tesseract
-from ingest.readers.text import MB, check_size
+from ingest.readers.image import Line, check_pixels, ocr_lines, paragraphs, tesseract
+from ingest.readers.text import check_size
 
-MAX_BYTES = 200 * MB          # scans run large; still refused before opening
 OCR_DPI = 300
+# The keyword before a stream's data (or "endstream"), when the data starts like zlib (method 8).
+STREAM = re.compile(rb"stream(?:\r\n|\n|\r)(?=[\x08\x18\x28\x38\x48\x58\x68\x78])")
+INPUT_STEP = 1 << 16          # compressed bytes fed to zlib at a time ...
+OUTPUT_STEP = 1 << 20         # ... and inflated bytes taken out at a time, then dropped
 MIN_TEXT_CHARS = 20           # a page with less text than this ...
 MIN_IMAGE_SHARE = 0.3         # ... and images over this share of its area is a scan
 EDGE = 0.12                   # top/bottom share of the page where headers and footers live
@@ -35,15 +45,17 @@ PAGE_NUMBER = re.compile(r"(?i)^(?:trang|page)?\s*[-–—]?\s*\d{1,4}\s*(?:(?:/
 def read_pdf(path: Path) -> Extracted:
     import pdfplumber
 
-    check_size(path, MAX_BYTES)
+    check_size(path, limits.MAX_PDF_MB)
     with open(path, "rb") as f:
         if b"%PDF-" not in f.read(1024):
             raise ReadError("not a PDF file (no %PDF header)")
+    check_streams(path)
     try:
         with pdfplumber.open(path) as pdf:
+            limits.MAX_PAGES.check(_count_pages(pdf.doc), "too many pages in PDF")
             if not pdf.pages:
                 raise ReadError("PDF has no pages")
-            pages = [_page(page) for page in pdf.pages]
+            pages = _read_pages(pdf.pages)
     except ReadError:
         raise
     except Exception as err:  # pdfminer raises many types for broken files; all mean the same to a user
@@ -64,6 +76,67 @@ def read_pdf(path: Path) -> Extracted:
     if encoding is None:  # no legacy font names: the text itself may still be TCVN3/VNI
         text, encoding = legacy.convert(text)
     return Extracted(text=text, pages=numbers[:-1], converted_from=encoding, ocr=any(page.ocr for page in pages))
+
+
+def check_streams(path: Path) -> None:
+    """Refuse a PDF whose compressed streams inflate past MAX_PDF_STREAM_MB each or
+    MAX_PDF_INFLATED_MB together, or are more than MAX_PDF_STREAMS. Every stream whose data starts
+    like zlib (FlateDecode) is inflated, whatever its dictionary says, and counted without being
+    kept: a bomb is stopped after the limit's worth of output."""
+    total, pos, count = 0, 0, 0
+    with open(path, "rb") as f, mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as data:
+        view = memoryview(data)
+        try:
+            while keyword := STREAM.search(data, pos):
+                pos = keyword.end()
+                if data[keyword.start() - 3:keyword.start()] == b"end":
+                    continue
+                count += 1
+                limits.MAX_PDF_STREAMS.check(count, "too many compressed streams in PDF")
+                size, pos = _inflated_size(view, pos, limits.MAX_PDF_STREAM_MB.value * limits.MB)
+                if limits.MAX_PDF_STREAM_MB.exceeded(size):
+                    raise ReadError(limits.MAX_PDF_STREAM_MB.reason(f"PDF stream at byte {keyword.start():,} too large inflated"))
+                total += size
+                limits.MAX_PDF_INFLATED_MB.check(total, "PDF streams too large inflated")
+        finally:
+            view.release()
+
+
+def _inflated_size(data: memoryview, start: int, limit: int) -> tuple[int, int]:
+    """(bytes the zlib data at `start` inflates to, counted up to just over `limit`; where its
+    compressed data ends). Data that is not zlib (an image codec, no filter) gives (0, start)."""
+    inflater = zlib.decompressobj()
+    size, pos, pending = 0, start, data[0:0]
+    try:
+        while not inflater.eof and size <= limit:
+            if not pending:
+                if pos >= len(data):
+                    break
+                pending = data[pos:pos + INPUT_STEP]
+                pos += len(pending)
+            size += len(inflater.decompress(pending, OUTPUT_STEP))
+            pending = inflater.unconsumed_tail
+    except zlib.error:  # not zlib, or corrupt part way: what came out is what pdfminer would get
+        pass
+    return size, max(start, pos - len(pending) - len(inflater.unused_data))
+
+
+def _count_pages(document) -> int:
+    """Pages in the page tree, counted up to one over the limit (the tree's /Count may lie)."""
+    from pdfminer.pdfpage import PDFPage
+
+    return sum(1 for _ in itertools.islice(PDFPage.create_pages(document), limits.MAX_PAGES.value + 1))
+
+
+def _read_pages(pages) -> list[_Page]:
+    """Each page's text, one page in memory at a time; stops once over the character limit."""
+    out, chars = [], 0
+    for page in pages:
+        out.append(_page(page))
+        page.close()
+        chars += sum(len(line.text) for line in out[-1].lines)
+        limits.MAX_CHARS.check(chars, f"document too long (at page {page.page_number})")
+    return out
 
 
 def _pdf_error(err: Exception) -> str:
@@ -95,6 +168,8 @@ def _page(page) -> _Page:
     image_area = sum(max(0, i["x1"] - i["x0"]) * max(0, i["bottom"] - i["top"]) for i in page.images)
     if sum(len(r["text"].strip()) for r in raw) < MIN_TEXT_CHARS and image_area >= MIN_IMAGE_SHARE * page.width * page.height:
         tesseract()  # says "needs OCR" before the slow render when tesseract is missing
+        scale = OCR_DPI / 72
+        check_pixels(page.width * scale, page.height * scale, f"page {page.page_number} too large to OCR at {OCR_DPI} dpi")
         image = page.to_image(resolution=OCR_DPI).original
         return _Page(ocr_lines(image), image.height, set(), ocr=True)
     lines, encodings = [], set()

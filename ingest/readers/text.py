@@ -3,11 +3,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ingest import legacy
+from ingest import legacy, limits
 from ingest.readers import Extracted, ReadError, register
-
-MB = 1024 * 1024
-MAX_BYTES = 50 * MB
 
 # Windows code page 1252 for 80-9F (curly quotes, dashes), Latin-1 elsewhere: how an 8-bit
 # TCVN3/VNI .txt saved on Windows reads, without failing on the five bytes cp1252 leaves undefined.
@@ -19,13 +16,12 @@ for _byte in range(0x80, 0xA0):
         pass
 
 
-def check_size(path: Path, limit: int) -> int:
+def check_size(path: Path, limit: limits.Limit) -> int:
     """The file's size, from its metadata only (a 500 MB file is refused without reading it)."""
     size = path.stat().st_size
     if size == 0:
         raise ReadError("empty file (0 bytes)")
-    if size > limit:
-        raise ReadError(f"file too large ({size / MB:.0f} MB > {limit // MB} MB limit)")
+    limit.check(size, "file too large")
     return size
 
 
@@ -80,7 +76,7 @@ def decode_legacy(data: bytes) -> tuple[str, str | None]:
 
 @register(".txt", ".md")
 def read_text(path: Path) -> Extracted:
-    check_size(path, MAX_BYTES)
+    check_size(path, limits.MAX_TEXT_MB)
     text, encoding = decode_legacy(path.read_bytes())
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     if not text.strip():

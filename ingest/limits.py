@@ -1,0 +1,75 @@
+"""What one input may cost, each checked before the input is expanded; INGEST_<NAME> overrides a limit."""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+MB = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Limit:
+    """A named limit: `value` counts `unit`s ("MB" limits are compared with byte counts)."""
+
+    env: str
+    value: int
+    unit: str
+
+    def _show(self, amount: float) -> str:
+        return f"{amount / MB:,.1f} MB" if self.unit == "MB" else f"{amount:,} {self.unit}"
+
+    def reason(self, what: str, amount: int | None = None) -> str:
+        """One line naming the limit: "what: 2,000 chunks > 1,000 limit (ENV)", or "what: over the ..."
+        when only the fact is known (a stream whose inflation was stopped at the limit)."""
+        if amount is None:
+            return f"{what}: over the {self.value:,} {self.unit} limit ({self.env})"
+        limit = f"{self.value:,} MB" if self.unit == "MB" else f"{self.value:,}"
+        return f"{what}: {self._show(amount)} > {limit} limit ({self.env})"
+
+    def exceeded(self, amount: int) -> bool:
+        return amount > self.value * (MB if self.unit == "MB" else 1)
+
+    def check(self, amount: int, what: str) -> None:
+        """Raise readers.ReadError with `reason` when `amount` is over the limit."""
+        from ingest.readers import ReadError
+
+        if self.exceeded(amount):
+            raise ReadError(self.reason(what, amount))
+
+
+def _limit(env: str, default: int, unit: str) -> Limit:
+    return Limit(env, int(os.environ.get(env, default)), unit)
+
+
+# A document, after reading (characters) and after chunking (chunks). The 2015 Civil Code, one of
+# the longest Vietnamese laws, is ~250,000 characters and a few thousand passages: these are 4x and
+# ~3x that. One 10 MB line of text used to become 20,789 chunks and hold the index lock 5.5 min.
+MAX_CHARS = _limit("INGEST_MAX_CHARS", 1_000_000, "characters")
+MAX_CHUNKS = _limit("INGEST_MAX_CHUNKS", 10_000, "chunks")   # embedding 10,000 chunks takes ~2-3 min
+
+# Files, refused from their size on disk before a byte is read.
+MAX_TEXT_MB = _limit("INGEST_MAX_TEXT_MB", 50, "MB")    # read in 0.3 s, 150 MB; then MAX_CHARS (~1.3 MB) applies
+MAX_PDF_MB = _limit("INGEST_MAX_PDF_MB", 200, "MB")     # scans run large: ~100 colour pages
+MAX_DOCX_MB = _limit("INGEST_MAX_DOCX_MB", 100, "MB")   # a report with many photos
+MAX_IMAGE_MB = _limit("INGEST_MAX_IMAGE_MB", 50, "MB")  # a multi-page TIFF scan
+MAX_HTML_MB = _limit("INGEST_MAX_HTML_MB", 5, "MB")     # trafilatura: ~2.5 s, ~50 MB per MB; the Civil Code is ~1-2 MB
+
+# .docx packages (ZIP), from the sizes the ZIP directory declares, before python-docx opens them.
+# python-docx holds every part in memory and parses the XML ones with lxml at ~13x their size
+# (20 MB of document.xml: 290 MB, 2.8 s, ~3M characters).
+MAX_ZIP_MEMBERS = _limit("INGEST_MAX_ZIP_MEMBERS", 1_000, "members")  # Word writes 15-40 parts plus one per picture
+MAX_ZIP_MB = _limit("INGEST_MAX_ZIP_MB", 200, "MB")     # all parts unpacked: pictures barely compress, so 2x MAX_DOCX_MB
+MAX_DOCX_XML_MB = _limit("INGEST_MAX_DOCX_XML_MB", 20, "MB")  # the XML parts: ~2-5 MB for the Civil Code
+
+# PDF, from a scan of the raw file before pdfplumber opens it (pdfminer inflates a whole stream in one
+# call and keeps it). The largest real streams are page images (an A4 page at 600 dpi in grey is
+# 35 MB raw, 300 dpi in colour 26 MB); text pages have tens of KB. The scan inflates ~400 MB/s.
+MAX_PDF_STREAM_MB = _limit("INGEST_MAX_PDF_STREAM_MB", 100, "MB")       # one stream, inflated
+MAX_PDF_INFLATED_MB = _limit("INGEST_MAX_PDF_INFLATED_MB", 1_000, "MB")  # all of them: ~100 grey scanned pages, ~2.5 s
+MAX_PDF_STREAMS = _limit("INGEST_MAX_PDF_STREAMS", 50_000, "streams")   # ~10 a page (contents, images, fonts); ~10 us each
+MAX_PAGES = _limit("INGEST_MAX_PAGES", 2_000, "pages")  # PDF pages and image frames: the Civil Code prints on ~200
+
+# Images for OCR (an image file's frames, a scanned PDF page rendered at 300 dpi): an A4 page at
+# 600 dpi is 35 million pixels, an A3 page at 400 dpi 31 million; Pillow holds 1-4 bytes a pixel
+# several times over (decoded, greyscale, median filter, PNG for Tesseract).
+MAX_IMAGE_PIXELS = _limit("INGEST_MAX_IMAGE_PIXELS", 50_000_000, "pixels")

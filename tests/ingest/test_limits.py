@@ -1,0 +1,344 @@
+"""Hostile inputs are refused before they are expanded (ingest/limits.py).
+
+Through the public CLI: a .docx zip bomb, a PDF FlateDecode bomb, one huge line of text, a document
+over the chunk limit, hidden files. Each run must list the file in `errors` with a one-line reason
+naming its limit, take bounded time and memory, ingest the good file of the same run, and keep the
+indexed version of the file that went bad. Then the pure checks, in process.
+"""
+from __future__ import annotations
+
+import io
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import threading
+import time
+import zipfile
+import zlib
+from pathlib import Path
+
+import pytest
+
+from index import store
+from ingest import limits
+from ingest.readers import ReadError, read
+from tests.conftest import CORPUS, ROOT
+
+GOOD = CORPUS / "000_40b5a0639ebd00a3.txt"   # its chunks are in the session index: nothing to embed
+SECONDS = 20          # one CLI run: ~3 s here, most of it loading the embedding model
+PEAK_MB = 1000        # one CLI run: ~500 MB with the model loaded; the PDF bomb took 2.6 GB before
+MB = 1024 * 1024
+
+
+# ---------------------------------------------------------------- fixtures: hostile and small good files
+
+def small_docx(paragraphs: list[str]) -> bytes:
+    import docx
+
+    document = docx.Document()
+    for text in paragraphs:
+        document.add_paragraph(text)
+    out = io.BytesIO()
+    document.save(out)
+    return out.getvalue()
+
+
+def replace_member(package: bytes, name: str, write) -> bytes:
+    """The package with member `name` written by `write(file)` instead, compressed."""
+    source = zipfile.ZipFile(io.BytesIO(package))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED, compresslevel=6) as target:
+        for info in source.infolist():
+            if info.filename == name:
+                with target.open(name, "w", force_zip64=True) as f:
+                    write(f)
+            else:
+                target.writestr(info, source.read(info))
+    return out.getvalue()
+
+
+def docx_bomb(mb: int) -> bytes:
+    """A valid small .docx whose word/document.xml unpacks to `mb` MB of XML (a few hundred KB on disk)."""
+    def write(f):
+        f.write(b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<w:document xmlns:w='
+                b'"http://schemas.openxmlformats.org/wordprocessingml/2006/main"><w:body><w:p><w:r><w:t>')
+        block = b"A" * MB
+        for _ in range(mb):
+            f.write(block)
+        f.write(b"</w:t></w:r></w:p></w:body></w:document>")
+    return replace_member(small_docx(["Điều 1. Thử nghiệm."]), "word/document.xml", write)
+
+
+def pdf_file(contents: list[bytes]) -> bytes:
+    """A PDF by hand: one page per content stream (already encoded, with its /Filter), Helvetica."""
+    objects = [b"<< /Type /Catalog /Pages 2 0 R >>",
+               b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>"]
+    kids = []
+    for stream in contents:
+        kids.append(len(objects) + 2)   # the page's object number; its content follows it
+        objects.append(b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents %d 0 R "
+                       b"/Resources << /Font << /F1 3 0 R >> >> >>" % (len(objects) + 3))
+        objects.append(stream)
+    pages = b"<< /Type /Pages /Kids [%s] /Count %d >>" % (b" ".join(b"%d 0 R" % k for k in kids), len(kids))
+    objects.insert(1, pages)
+    out = bytearray(b"%PDF-1.4\n")
+    offsets = []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
+    return bytes(out)
+
+
+def flate(data: bytes) -> bytes:
+    packed = zlib.compress(data)
+    return b"<< /Length %d /Filter /FlateDecode >>\nstream\n" % len(packed) + packed + b"\nendstream"
+
+
+def text_page(text: str) -> bytes:
+    return flate(b"BT /F1 12 Tf 72 720 Td (%s) Tj ET" % text.encode("ascii"))
+
+
+def flate_bomb(mb: int) -> bytes:
+    """A FlateDecode stream of `mb` MB of spaces (~1,000:1, so `mb` KB on disk)."""
+    packer = zlib.compressobj(9)
+    block = b" " * MB
+    packed = b"".join(packer.compress(block) for _ in range(mb)) + packer.flush()
+    return b"<< /Length %d /Filter /FlateDecode >>\nstream\n" % len(packed) + packed + b"\nendstream"
+
+
+def small_pdf() -> bytes:
+    return pdf_file([text_page("Dieu 1. Trong moi 500 ha rung ngap man tai huyen ven bien.")])
+
+
+def pdf_bomb(mb: int) -> bytes:
+    """A readable first page, then a page whose content stream inflates to `mb` MB."""
+    return pdf_file([text_page("Dieu 1. Trong moi 500 ha rung ngap man tai huyen ven bien."), flate_bomb(mb)])
+
+
+SMALL_TEXT = "NGHỊ QUYẾT\n\nĐiều 1. Trồng mới 500 ha rừng ngập mặn ven biển.\n".encode()
+
+
+def long_line() -> bytes:
+    """~3.9M characters on one line, every sentence different (identical chunks would be embedded once)."""
+    return "".join(f"Trồng rừng mới {n} ha, tỷ lệ che phủ rừng đạt 64,6%. " for n in range(65_000)).encode()
+
+
+def many_chunks() -> bytes:
+    items = [f"- Trồng mới {n} ha rừng ở thôn {n}." for n in range(limits.MAX_CHUNKS.value + 500)]
+    return ("NGHỊ QUYẾT\n\n" + "\n\n".join(items) + "\n").encode()   # ~500k characters, under MAX_CHARS
+
+
+# ---------------------------------------------------------------- the CLI
+
+def run_ingest(folder: Path, index: Path, logs: Path) -> tuple[dict, float, float]:
+    """`python -m ingest FOLDER --json --index-dir INDEX` as a child process: (summary, seconds,
+    the child's peak resident memory in MB)."""
+    env = dict(os.environ, HF_HUB_OFFLINE="1", OMP_NUM_THREADS="1")
+    command = [sys.executable, "-m", "ingest", str(folder), "--json", "--index-dir", str(index)]
+    with open(logs / "stdout", "w+") as out, open(logs / "stderr", "w+") as err:
+        started = time.perf_counter()
+        child = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=err)
+        watchdog = threading.Timer(300, child.kill)
+        watchdog.start()
+        _, status, usage = os.wait4(child.pid, 0)   # this child's own rusage
+        seconds = time.perf_counter() - started
+        watchdog.cancel()
+        child.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        err.seek(0)
+        assert child.returncode == 0, err.read()[-2000:]
+        return json.loads(out.read()), seconds, usage.ru_maxrss / 1024
+
+
+def indexed_sources(index: Path) -> dict[str, int]:
+    """Source key -> number of chunks, of the index as it is on disk."""
+    return {doc.source: len(doc.chunks) for doc in store.load(index).documents.values()}
+
+
+@pytest.fixture
+def workspace(tmp_path, corpus_index):
+    """A copy of the session index of corpus/ (5 documents), an empty folder to ingest, a log folder."""
+    index = tmp_path / "index"
+    shutil.copytree(corpus_index, index)
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    return folder, index, logs
+
+
+def refused_without_loss(workspace, name: str, good: bytes, hostile: bytes, reason: str) -> str:
+    """Ingest a good copy of corpus/000 and a small good `name`; then `name` turns hostile and a
+    second copy of corpus/000 arrives. The second run lists `name` in `errors` with a reason matching
+    `reason`, ingests the new good file, keeps `name`'s indexed version, within SECONDS and PEAK_MB."""
+    folder, index, logs = workspace
+    shutil.copy(GOOD, folder / "good.txt")
+    (folder / name).write_bytes(good)
+    first, _, _ = run_ingest(folder, index, logs)
+    assert (first["added"], first["errors"], first["documents"]) == (2, [], 7)
+    before = indexed_sources(index)
+
+    (folder / name).write_bytes(hostile)
+    shutil.copy(GOOD, folder / "good2.txt")
+    summary, seconds, peak = run_ingest(folder, index, logs)
+    assert [e["path"] for e in summary["errors"]] == [f"docs/{name}"]
+    message = summary["errors"][0]["reason"]
+    assert re.fullmatch(reason, message), message
+    assert (summary["added"], summary["updated"], summary["removed"], summary["documents"]) == (1, 0, 0, 8)
+    after = indexed_sources(index)
+    assert after[f"docs/{name}"] == before[f"docs/{name}"] > 0           # the old version stays
+    assert {k: v for k, v in after.items() if k != "docs/good2.txt"} == before
+    assert after["docs/good2.txt"] == after["docs/good.txt"]
+    assert seconds < SECONDS, f"{seconds:.1f} s"
+    assert peak < PEAK_MB, f"{peak:.0f} MB"
+    return message
+
+
+def test_docx_zip_bomb(workspace):
+    refused_without_loss(workspace, "report.docx", small_docx(["Điều 1. Trồng mới 500 ha rừng ngập mặn."]),
+                         docx_bomb(256), r"\.docx too large unpacked: 256\.\d MB > 200 MB limit \(INGEST_MAX_ZIP_MB\)")
+
+
+def test_pdf_flate_bomb(workspace):
+    refused_without_loss(workspace, "report.pdf", small_pdf(), pdf_bomb(256),
+                         r"PDF stream at byte [\d,]+ too large inflated: over the 100 MB limit \(INGEST_MAX_PDF_STREAM_MB\)")
+
+
+def test_one_huge_line_of_text(workspace):
+    refused_without_loss(workspace, "notes.txt", SMALL_TEXT, long_line(),
+                         r"document too long: [\d,]+ characters > 1,000,000 limit \(INGEST_MAX_CHARS\)")
+
+
+def test_document_over_the_chunk_limit(workspace):
+    refused_without_loss(workspace, "list.txt", SMALL_TEXT, many_chunks(),
+                         r"document too long: 10,50\d chunks > 10,000 limit \(INGEST_MAX_CHUNKS\)")
+
+
+def test_hidden_files_are_reported(workspace):
+    folder, index, logs = workspace
+    shutil.copy(GOOD, folder / "good.txt")
+    for name in (".x.txt", "..evil.txt", ".incoming-123-456-upload.txt", ".hidden/inside.txt"):
+        (folder / name).parent.mkdir(exist_ok=True)
+        (folder / name).write_bytes(SMALL_TEXT)
+    (folder / "good.txt.meta.json").write_text("{}", encoding="utf-8")   # a sidecar: not a file to report
+    for run in (1, 2):
+        summary, seconds, peak = run_ingest(folder, index, logs)
+        reasons = {e["path"]: e["reason"] for e in summary["errors"]}
+        assert reasons == {
+            "docs/.x.txt": "skipped: hidden file",
+            "docs/..evil.txt": "skipped: hidden file",
+            "docs/.hidden/inside.txt": "skipped: hidden file",
+            "docs/.incoming-123-456-upload.txt": "skipped: hidden file, an upload in progress or interrupted",
+        }
+        assert (summary["added"], summary["unchanged"], summary["documents"]) == ((1, 0, 6) if run == 1 else (0, 1, 6))
+        assert seconds < SECONDS and peak < PEAK_MB
+
+
+# ---------------------------------------------------------------- the checks, in process
+
+def test_limit_reason_names_the_limit_and_its_variable():
+    with pytest.raises(ReadError) as info:
+        limits.MAX_CHARS.check(10_485_760, "document too long")
+    assert str(info.value) == "document too long: 10,485,760 characters > 1,000,000 limit (INGEST_MAX_CHARS)"
+    limits.MAX_CHARS.check(1_000_000, "document too long")   # at the limit is fine
+    assert limits.MAX_ZIP_MB.reason("x", 300 * MB + MB // 2) == "x: 300.5 MB > 200 MB limit (INGEST_MAX_ZIP_MB)"
+    assert limits.MAX_PDF_STREAM_MB.reason("y") == "y: over the 100 MB limit (INGEST_MAX_PDF_STREAM_MB)"
+    assert limits.MAX_ZIP_MB.exceeded(200 * MB + 1) and not limits.MAX_ZIP_MB.exceeded(200 * MB)
+
+
+def test_a_limit_is_read_from_its_environment_variable(monkeypatch):
+    monkeypatch.setenv("INGEST_MAX_CHUNKS", "12")
+    assert limits._limit("INGEST_MAX_CHUNKS", 10_000, "chunks") == limits.Limit("INGEST_MAX_CHUNKS", 12, "chunks")
+
+
+def test_docx_xml_parts_over_the_limit(tmp_path):
+    path = tmp_path / "a.docx"
+    path.write_bytes(replace_member(small_docx(["x"]), "word/document.xml", lambda f: f.write(b"<a>" + b" " * 21 * MB + b"</a>")))
+    started = time.perf_counter()
+    with pytest.raises(ReadError, match=r"^\.docx XML too large unpacked: 21\.\d MB > 20 MB limit \(INGEST_MAX_DOCX_XML_MB\)$"):
+        read(path)
+    assert time.perf_counter() - started < 1
+
+
+def test_docx_with_too_many_parts(tmp_path):
+    package = zipfile.ZipFile(io.BytesIO(small_docx(["x"])))
+    many, long_names = tmp_path / "many.docx", tmp_path / "long.docx"
+    with zipfile.ZipFile(many, "w") as out, zipfile.ZipFile(long_names, "w") as out_long:
+        for info in package.infolist():
+            out.writestr(info, package.read(info))
+            out_long.writestr(info, package.read(info))
+        for n in range(1_001):
+            out.writestr(f"media/{n}.bin", b"")
+        for n in range(900):   # under the member limit, but a directory too large for it
+            out_long.writestr(f"media/{n:04d}{'x' * 1200}.bin", b"")
+    with pytest.raises(ReadError, match=r"^too many parts in \.docx: 1,01\d members > 1,000 limit \(INGEST_MAX_ZIP_MEMBERS\)$"):
+        read(many)
+    with pytest.raises(ReadError, match=r"^too many parts in \.docx \(ZIP directory too large\): over the 1,000 members limit"):
+        read(long_names)
+
+
+def test_pdf_limits_on_all_streams_and_pages(tmp_path, monkeypatch):
+    path = tmp_path / "a.pdf"
+    path.write_bytes(pdf_file([flate_bomb(1), flate_bomb(1), text_page("Dieu 1. Trong moi 500 ha rung ngap man.")]))
+    monkeypatch.setattr(limits, "MAX_PDF_INFLATED_MB", limits.Limit("INGEST_MAX_PDF_INFLATED_MB", 1, "MB"))
+    with pytest.raises(ReadError, match=r"^PDF streams too large inflated: 2\.0 MB > 1 MB limit \(INGEST_MAX_PDF_INFLATED_MB\)$"):
+        read(path)
+    monkeypatch.undo()
+    monkeypatch.setattr(limits, "MAX_PDF_STREAMS", limits.Limit("INGEST_MAX_PDF_STREAMS", 2, "streams"))
+    with pytest.raises(ReadError, match=r"^too many compressed streams in PDF: 3 streams > 2 limit \(INGEST_MAX_PDF_STREAMS\)$"):
+        read(path)
+    monkeypatch.undo()
+    monkeypatch.setattr(limits, "MAX_PAGES", limits.Limit("INGEST_MAX_PAGES", 2, "pages"))
+    with pytest.raises(ReadError, match=r"^too many pages in PDF: 3 pages > 2 limit \(INGEST_MAX_PAGES\)$"):
+        read(path)
+
+
+def test_pdf_stops_reading_pages_past_the_character_limit(tmp_path, monkeypatch):
+    path = tmp_path / "a.pdf"
+    path.write_bytes(pdf_file([text_page("Dieu %d. Trong moi 500 ha rung ngap man tai huyen ven bien." % n) for n in range(1, 6)]))
+    monkeypatch.setattr(limits, "MAX_CHARS", limits.Limit("INGEST_MAX_CHARS", 100, "characters"))
+    with pytest.raises(ReadError, match=r"^document too long \(at page 2\): 11\d characters > 100 limit \(INGEST_MAX_CHARS\)$"):
+        read(path)
+
+
+def test_image_over_the_pixel_limit_is_refused_before_decoding(tmp_path):
+    path = tmp_path / "scan.png"
+    header = b"\x89PNG\r\n\x1a\n"
+    ihdr = (10_000).to_bytes(4, "big") + (6_000).to_bytes(4, "big") + bytes([8, 0, 0, 0, 0])
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return len(data).to_bytes(4, "big") + kind + data + zlib.crc32(kind + data).to_bytes(4, "big")
+
+    path.write_bytes(header + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(b"\x00" * 10_001)) + chunk(b"IEND", b""))
+    started = time.perf_counter()
+    with pytest.raises(ReadError, match=r"^image too large: 60,000,000 pixels > 50,000,000 limit \(INGEST_MAX_IMAGE_PIXELS\)$"):
+        read(path)
+    assert time.perf_counter() - started < 1
+
+
+@pytest.mark.skipif(shutil.which("tesseract") is None, reason="needs tesseract")
+def test_scanned_pdf_page_too_large_to_render_for_ocr(tmp_path):
+    image = b"<< /Type /XObject /Subtype /Image /Width 1 /Height 1 /ColorSpace /DeviceGray /BitsPerComponent 8 /Length 1 >>\nstream\n\x80\nendstream"
+    content = flate(b"q 14400 0 0 14400 0 0 cm /Im1 Do Q")
+    path = tmp_path / "scan.pdf"
+    data = pdf_file([content]).replace(b"/MediaBox [0 0 595 842]", b"/MediaBox [0 0 14400 14400]")
+    data = data.replace(b"/Resources << /Font << /F1 3 0 R >> >>", b"/Resources << /XObject << /Im1 3 0 R >> >>")
+    data = data.replace(b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>", image)
+    path.write_bytes(_fix_xref(data))
+    with pytest.raises(ReadError, match=r"^page 1 too large to OCR at 300 dpi: 3,600,000,000 pixels > 50,000,000 limit"):
+        read(path)
+
+
+def _fix_xref(data: bytes) -> bytes:
+    """The PDF with its xref offsets recomputed (after objects changed length)."""
+    body = data[:data.index(b"xref\n")]
+    offsets = [m.start() for m in re.finditer(rb"(?m)^\d+ 0 obj\n", body)]
+    xref = b"xref\n0 %d\n0000000000 65535 f \n" % (len(offsets) + 1) + b"".join(b"%010d 00000 n \n" % o for o in offsets)
+    return body + xref + b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(offsets) + 1, len(body))
