@@ -1,10 +1,10 @@
-"""`python -m bench NAME [options]`: run one benchmark (retrieval, timing, embed, ocr, load)."""
+"""`python -m bench NAME [options]`: run one benchmark (retrieval, timing, embed, ocr, load, faults)."""
 from __future__ import annotations
 
 import importlib
 import sys
 
-NAMES = ("retrieval", "timing", "embed", "ocr", "load")
+NAMES = ("retrieval", "timing", "embed", "ocr", "load", "faults")
 
 
 def main() -> None:
