@@ -14,7 +14,6 @@ import re
 import shutil
 import subprocess
 import sys
-import threading
 import time
 import zipfile
 import zlib
@@ -37,24 +36,33 @@ MB = 1024 * 1024
 
 # ---------------------------------------------------------------- the CLI
 
+# Runs a command and writes its peak resident memory (kB) to a file. A child forked from this test
+# process would report this process's own peak too (Linux counts the memory it had before exec),
+# so the command is started from this small launcher instead.
+LAUNCHER = """
+import os, subprocess, sys
+child = subprocess.Popen(sys.argv[2:])
+_, status, usage = os.wait4(child.pid, 0)
+open(sys.argv[1], "w").write(str(usage.ru_maxrss))
+sys.exit(os.waitstatus_to_exitcode(status))
+"""
+
+
 def run_ingest(folder: Path, index: Path, logs: Path) -> tuple[dict, float, float]:
     """`python -m ingest FOLDER --json --index-dir INDEX` as a child process: (summary, seconds,
     the child's peak resident memory in MB)."""
     env = dict(os.environ, HF_HUB_OFFLINE="1", OMP_NUM_THREADS="1")
-    command = [sys.executable, "-m", "ingest", str(folder), "--json", "--index-dir", str(index)]
+    peak = logs / "peak-kb"
+    command = [sys.executable, "-c", LAUNCHER, str(peak),
+               sys.executable, "-m", "ingest", str(folder), "--json", "--index-dir", str(index)]
     with open(logs / "stdout", "w+") as out, open(logs / "stderr", "w+") as err:
         started = time.perf_counter()
-        child = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=err)
-        watchdog = threading.Timer(300, child.kill)
-        watchdog.start()
-        _, status, usage = os.wait4(child.pid, 0)   # this child's own rusage
+        child = subprocess.run(command, cwd=ROOT, env=env, stdout=out, stderr=err, timeout=300)
         seconds = time.perf_counter() - started
-        watchdog.cancel()
-        child.returncode = os.waitstatus_to_exitcode(status)
         out.seek(0)
         err.seek(0)
         assert child.returncode == 0, err.read()[-2000:]
-        return json.loads(out.read()), seconds, usage.ru_maxrss / 1024
+        return json.loads(out.read()), seconds, int(peak.read_text()) / 1024
 
 
 def indexed_sources(index: Path) -> dict[str, int]:
