@@ -5,17 +5,17 @@ import argparse
 import json
 import statistics
 from collections import defaultdict
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 
-from index.answer import MIN_COSINE, MIN_COVERAGE, is_answerable
+from core.vietnamese import normalize
+from index.answer import is_answerable
 from index.dense import DenseIndex
 from index.embed import load_embedder
-from index.engine import Engine
-from index.search import WEIGHTS
-from ingest.pipeline import ingest
-from ingest.vietnamese import normalize
+from index.engine import Engine, ingest
+from index.ranking import DEFAULT
 
 ROOT = Path(__file__).resolve().parent.parent
 QA_FILE = Path(__file__).with_name("qa.jsonl")
@@ -112,14 +112,14 @@ def run(args) -> dict:
     systems = {"engine (hybrid)": None, "dense only": (1.0, 0.0, 0.0), "lexical only": (0.0, 1.0, 0.0)}
     rows: dict[str, dict[str, dict]] = {}
     for name, weights in systems.items():
-        engine.searcher.weights = {lang: weights for lang in LANGS} if weights else dict(WEIGHTS)
+        engine.configure(replace(DEFAULT, weights={lang: weights for lang in LANGS}) if weights else DEFAULT)
         ranks = {q["id"]: first_hit(engine_texts(engine, q["question"]), q["gold"]) for q in answerable}
         rows[name] = _by_lang(answerable, ranks)
         if args.failures and weights is None:
             show_failures(engine, answerable, ranks)
-    engine.searcher.weights = dict(WEIGHTS)
+    engine.configure(DEFAULT)
     # What a user sees: the passage the answer quotes comes first; a refused question shows nothing.
-    ranks = {q["id"]: first_hit([r["text"] for r in engine.search(q["question"])["results"]], q["gold"])
+    ranks = {q["id"]: first_hit([r.text for r in engine.search(q["question"]).results], q["gold"])
              for q in answerable}
     rows = {"engine (as shown: answer first)": _by_lang(answerable, ranks), **rows}
 
@@ -145,19 +145,20 @@ FUSIONS = {"RRF, k=60": ("rrf", 60), "RRF, k=20": ("rrf", 20), "min-max scores":
 def fusion_table(engine: Engine, qa: list[dict]) -> str:
     """MRR@10 per language, answer accuracy and correct refusals for each way of fusing."""
     lines = ["| fusion | MRR@10 vi | vi_nodiac | en | all | answers right | refusals right |", "|---|---|---|---|---|---|---|"]
-    chosen = engine.searcher.fusion
-    for name, fusion in FUSIONS.items():
-        engine.searcher.fusion = fusion
+    chosen = engine.config
+    for name, (fusion, k) in FUSIONS.items():
+        variant = replace(chosen, fusion=fusion, rrf_k=k or chosen.rrf_k)
+        engine.configure(variant)
         answerable = [q for q in qa if q["gold"]]
         ranks = {q["id"]: first_hit(engine_texts(engine, q["question"]), q["gold"]) for q in answerable}
         mrr = _by_lang(answerable, ranks)
-        said = {q["id"]: engine.search(q["question"])["answer"] for q in qa}
+        said = {q["id"]: engine.search(q["question"]).model_dump()["answer"] for q in qa}
         right = sum(1 for q in answerable if answered_right(q, said[q["id"]]))
         refused = sum(1 for q in qa if not q["gold"] and said[q["id"]] is None)
-        mark = " (used)" if fusion == chosen else ""
+        mark = " (used)" if variant == chosen else ""
         lines.append(f"| {name}{mark} | " + " | ".join(f"{mrr[s]['mrr@10']:.3f}" for s in (*LANGS, "all"))
                      + f" | {right}/{len(answerable)} | {refused}/{len(qa) - len(answerable)} |")
-    engine.searcher.fusion = chosen
+    engine.configure(chosen)
     return "\n".join(lines)
 
 
@@ -173,7 +174,7 @@ def answer_quality(engine: Engine, qa: list[dict], failures: bool = False) -> di
     correct = defaultdict(list)
     said_none, truly_none, tops = [], [], []
     for q in qa:
-        response = engine.search(q["question"])
+        response = engine.search(q["question"]).model_dump()
         query = engine.searcher.analyze(q["question"])
         hits = engine.searcher.search(q["question"], 10, query=query)
         if hits:
@@ -200,20 +201,20 @@ def answer_quality(engine: Engine, qa: list[dict], failures: bool = False) -> di
         chosen = [(query, hit) for q, query, hit in tops if bool(q["gold"]) == pick]
         out[f"top cosine, {group}"] = _spread([hit.dense or 0.0 for _, hit in chosen])
         out[f"top coverage, {group}"] = _spread([hit.coverage for _, hit in chosen])
-    out["rule"] = f"answer if top coverage >= {MIN_COVERAGE} or top cosine >= {MIN_COSINE}"
+    out["rule"] = f"answer if top coverage >= {DEFAULT.min_coverage} or top cosine >= {dict(DEFAULT.min_cosine)}"
     out["threshold grid (coverage, cosine shift: no-answer precision / recall / answerable kept)"] = threshold_grid(tops)
     return out
 
 
 def threshold_grid(tops: list) -> str:
     """No-answer precision and recall, and the share of answerable questions still answered, for
-    thresholds around the chosen ones: how MIN_COVERAGE and MIN_COSINE were picked."""
+    thresholds around the chosen ones: how RankingConfig.min_coverage and min_cosine were picked."""
     cells = []
     for min_coverage in (0.4, 0.5, 0.6, 0.7, 0.8):
         for shift in (-0.02, 0.0, 0.02):
-            cosines = {lang: value + shift for lang, value in MIN_COSINE.items()}
-            refused = [bool(q["gold"]) for q, query, hit in tops
-                       if not is_answerable(query, hit, min_coverage, cosines)]
+            variant = replace(DEFAULT, min_coverage=min_coverage,
+                              min_cosine={lang: value + shift for lang, value in DEFAULT.min_cosine.items()})
+            refused = [bool(q["gold"]) for q, query, hit in tops if not is_answerable(query, hit, variant)]
             answerable = sum(1 for q, _, _ in tops if q["gold"])
             unanswerable = len(tops) - answerable
             right = refused.count(False)

@@ -12,7 +12,7 @@ import numpy as np
 from bench.retrieval import QA_FILE, load_qa
 from index.embed import load_embedder
 from index.engine import Engine
-from ingest.pipeline import ingest
+from index.build import ingest
 
 ROOT = Path(__file__).resolve().parent.parent
 

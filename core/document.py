@@ -11,6 +11,9 @@ def content_hash(*parts: str, size: int = 16) -> str:
     return digest[:size]
 
 
+SIGNATURE = "Chữ ký"   # the section of a document's closing signature lines (one chunk)
+
+
 @dataclass
 class Metadata:
     """What a citation says about a document. Every field can be overridden by a sidecar."""
@@ -50,6 +53,17 @@ class Section:
 
 
 @dataclass
+class Features:
+    """What a chunk is, computed once when it is indexed (index/features.py) and stored with it."""
+
+    kinds: list[str] = field(default_factory=list)        # kinds of answer it holds: "number", "date", "who", "signer"
+    aside: bool = False                                   # a line of the recipients list ("Nơi nhận")
+    scope: list[str] = field(default_factory=list)        # folded province of its document and years it (in context) names
+    words: list[str] = field(default_factory=list)        # folded content words of the passage in context
+    words_exact: list[str] = field(default_factory=list)  # the same, lowercase as written
+
+
+@dataclass
 class Chunk:
     """The unit that is embedded, searched and cited."""
 
@@ -61,10 +75,13 @@ class Chunk:
     embed_text: str           # what the dense model sees (title + section + text)
     page: int | None = None
     id: str = field(default="")
+    features: Features = field(default_factory=Features)
 
     def __post_init__(self) -> None:
         if not self.id:
             self.id = content_hash(self.doc_id, self.embed_text, str(self.line_start))
+        if isinstance(self.features, dict):   # as stored
+            self.features = Features(**self.features)
 
     @property
     def section_path(self) -> str:

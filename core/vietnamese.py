@@ -4,7 +4,9 @@ from __future__ import annotations
 import re
 import unicodedata
 
-TONE_MARKS = "\u0300\u0301\u0303\u0309\u0323"  # huyền, sắc, ngã, hỏi, nặng (combining)
+# The five tone marks, as combining characters.
+GRAVE, ACUTE, TILDE, HOOK, DOT = "\u0300", "\u0301", "\u0303", "\u0309", "\u0323"   # huyền, sắc, ngã, hỏi, nặng
+TONE_MARKS = GRAVE + ACUTE + TILDE + HOOK + DOT
 
 # A syllable ending in the glide pairs oa / oe / uy with the tone on the second vowel and no final
 # consonant ("hoá", "khoẻ", "uỷ") is rewritten with the tone on the first vowel ("hóa", "khỏe", "ủy"),

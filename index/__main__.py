@@ -6,8 +6,7 @@ import json
 import sys
 from pathlib import Path
 
-from index import store
-from index.search import MODES, Filters
+from index.engine import MODES, Engine, Filters, IndexMissing, ModelMismatch, load_embedder
 
 
 def print_text(response: dict) -> None:
@@ -49,12 +48,9 @@ def main(argv: list[str] | None = None) -> int:
     if not args.query and not args.queries:
         parser.error("give a QUERY or --queries FILE")
 
-    from index.embed import load_embedder
-    from index.engine import Engine
-
     try:
         engine = Engine(args.index_dir, load_embedder(args.model, args.backend))
-    except (store.IndexMissing, store.ModelMismatch) as err:
+    except (IndexMissing, ModelMismatch) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
     filters = Filters(args.province, args.type, args.year, args.doc)
@@ -63,7 +59,7 @@ def main(argv: list[str] | None = None) -> int:
         line.strip() for line in args.queries.read_text(encoding="utf-8").splitlines() if line.strip()]
     for query in queries:
         try:
-            response = engine.search(query, args.k, filters, args.mode, not args.exact_accents)
+            response = engine.search(query, args.k, filters, args.mode, not args.exact_accents).model_dump()
         except ValueError as err:
             response = {"query": query, "error": str(err), "answer": None, "results": []}
         if args.json or args.queries:

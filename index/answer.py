@@ -4,17 +4,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from core.document import Chunk
+from core.text import content_words
 from index.query import Query
-from index.search import Hit, content_words
-from ingest.document import Chunk
-
-# The best passage answers when it holds enough of the question's words (IDF-weighted coverage)
-# or is close enough in meaning (cosine; English questions score lower against Vietnamese text).
-# Chosen with `python -m bench retrieval`, which prints both for answerable and unanswerable
-# questions and the no-answer precision and recall over a grid of thresholds.
-MIN_COVERAGE = 0.5
-MIN_COSINE = {"vi": 0.88, "vi_nodiac": 0.88, "en": 0.86}
-MIN_CONFLICT_OVERLAP = 0.75   # share of the answer's indicator words another passage must contain
+from index.ranking import DEFAULT, RankingConfig
+from index.search import Hit
 
 FIGURE = re.compile(r"(?:(?:trên|dưới|khoảng|tối thiểu|tối đa)\s+)?\d+(?:[.,]\d+)*(?:\s*[-–]\s*\d+(?:[.,]\d+)*)?\s*(?:%|‰)?")
 _SENTENCE_END = re.compile(r"(?<=[.;!?])\s+(?=[^\s])")
@@ -49,23 +43,24 @@ def best_sentence(text: str, words: set[str]) -> str:
     return max(options, key=lambda s: (len(words & content_words(s)), bool(figures(s)), -options.index(s)))
 
 
-def is_answerable(query: Query, top: Hit, min_coverage: float = MIN_COVERAGE,
-                  min_cosine: dict[str, float] = MIN_COSINE) -> bool:
+def is_answerable(query: Query, top: Hit, config: RankingConfig = DEFAULT) -> bool:
+    """The best passage answers when it holds enough of the question's words (IDF-weighted coverage)
+    or is close enough in meaning (cosine); thresholds in RankingConfig."""
     if query.phrases:
-        return True    # every hit holds the quoted words literally (Searcher.require_literal)
+        return True    # every hit holds the quoted words literally (index.rerank.LiteralFilter)
     if top.missing_years:
         return False   # "... in 2019?" and neither the passage nor its document is about 2019
-    return top.coverage >= min_coverage or (top.dense or 0.0) >= min_cosine[query.lang]
+    return top.coverage >= config.min_coverage or (top.dense or 0.0) >= config.min_cosine[query.lang]
 
 
-def answer(query: Query, hits: list[Hit]) -> Answer | None:
+def answer(query: Query, hits: list[Hit], config: RankingConfig = DEFAULT) -> Answer | None:
     """The answering sentence of the best passage with all its sources, plus passages in other
     documents that state the same indicator with different figures. None when nothing answers.
 
     When documents disagree, the statement put first is the one whose document is about the
     province and year the question names, else the one the most documents state (ties keep the
     retrieval order)."""
-    if not hits or not is_answerable(query, hits[0]):
+    if not hits or not is_answerable(query, hits[0], config):
         return None
     words = content_words(query.vietnamese)
     text = best_sentence(hits[0].chunk.text, words)
@@ -78,7 +73,7 @@ def answer(query: Query, hits: list[Hit]) -> Answer | None:
             continue
         candidate = best_sentence(hit.chunk.text, indicator)
         overlap = len(indicator & content_words(candidate)) / len(indicator)
-        if overlap >= MIN_CONFLICT_OVERLAP and figure_values(candidate) and figure_values(candidate) != values:
+        if overlap >= config.min_conflict_overlap and figure_values(candidate) and figure_values(candidate) != values:
             statements.append((hit, candidate))
             cited |= {c.doc_id for c in [hit.chunk, *hit.also_in]}
     lead = max(statements, key=lambda s: (s[0].scope, 1 + len(s[0].also_in), -statements.index(s)))

@@ -6,8 +6,6 @@ from pathlib import Path
 import faiss
 import numpy as np
 
-faiss.omp_set_num_threads(1)   # one query at a time over a few thousand vectors: threads only add stalls
-
 
 def faiss_id(chunk_id: str) -> int:
     """The int64 FAISS id of a chunk: the first 60 bits of its content hash."""
@@ -20,6 +18,11 @@ class DenseIndex:
     def __init__(self, dim: int, index: faiss.Index | None = None):
         self.dim = dim
         self.index = index if index is not None else faiss.IndexIDMap2(faiss.IndexFlatIP(dim))
+
+    @staticmethod
+    def one_thread() -> None:
+        """Search on one OpenMP thread: one query at a time over a few thousand vectors, threads only add stalls."""
+        faiss.omp_set_num_threads(1)
 
     def __len__(self) -> int:
         return self.index.ntotal

@@ -1,16 +1,53 @@
-"""The engine behind the CLI, the app and the API: load an index, search, answer, in the JSON shapes they share."""
+"""The public engine API the CLI, the app and the REST API use: load an index, search and answer (typed results), update the index."""
 from __future__ import annotations
 
 import time
 from pathlib import Path
+from typing import Callable
 
+from core.document import Chunk, Document, Metadata
+from core.text import term_pattern, term_spans
 from index import store
 from index.answer import Answer, answer
+from index.answer import figures as figure_spans
+from index.build import Summary, ingest, source_sha
 from index.embed import load_embedder
 from index.embed.base import Embedder
 from index.lexical import doc_numbers
-from index.search import Filters, Hit, Searcher
-from ingest.document import Chunk, Document
+from index.ranking import DEFAULT, RankingConfig
+from index.results import Citation, DocRef, OtherFigure, Result, SearchResponse
+from index.results import Answer as AnswerOut
+from index.search import MODES, Filters, Hit, Searcher
+from index.store import IndexMissing, ModelMismatch, index_dir, writer_lock
+from ingest.metadata import sidecar_path
+from ingest.readers import READERS, ReadError
+
+# The public API: the CLI (python -m ingest / python -m index) and web/ import from here only.
+__all__ = ["Engine", "Filters", "MODES", "SearchResponse", "Document", "Metadata", "Summary", "ingest", "source_sha",
+           "load_embedder", "IndexMissing", "ModelMismatch", "ReadError", "index_dir", "writer_lock", "live_version",
+           "indexed_documents", "sidecar_path", "supported_types", "format_date", "doc_ref", "figure_spans", "MAX_QUERY"]
+MAX_QUERY = 1000   # characters; a question is a sentence or two, a pasted clause at most
+
+
+def supported_types() -> list[str]:
+    """File name endings a reader exists for (".txt", ".pdf", ...)."""
+    return sorted(READERS)
+
+
+def live_version(path: str | Path | None = None) -> str | None:
+    """The name of the live index version in an index folder, None when there is none."""
+    try:
+        return store.current(index_dir(path))
+    except IndexMissing:
+        return None
+
+
+def indexed_documents(path: str | Path | None = None) -> dict[str, Document]:
+    """The documents of the live index version (empty when there is none), without loading a model."""
+    try:
+        return store.load(path).documents
+    except IndexMissing:
+        return {}
 
 
 def format_date(iso: str | None) -> str | None:
@@ -21,11 +58,10 @@ def format_date(iso: str | None) -> str | None:
     return f"{day}/{month}/{year}"
 
 
-def doc_json(doc: Document) -> dict:
+def doc_ref(doc: Document) -> DocRef:
     meta = doc.meta
-    return {"id": doc.id, "title": meta.title or Path(doc.source).name, "type": meta.type, "issuer": meta.issuer,
-            "date": meta.date, "province": meta.province, "path": doc.source, "number": meta.number,
-            "signer": meta.signer}
+    return DocRef(id=doc.id, title=meta.title or Path(doc.source).name, type=meta.type, issuer=meta.issuer,
+                  date=meta.date, province=meta.province, path=doc.source, number=meta.number, signer=meta.signer)
 
 
 def quotable(doc: Document, chunk: Chunk) -> str:
@@ -48,61 +84,81 @@ def quotable(doc: Document, chunk: Chunk) -> str:
 class Engine:
     """One loaded index and the model to query it. `reload()` picks up a newer version on disk."""
 
-    def __init__(self, index_dir: str | Path | None = None, embedder: Embedder | None = None):
+    def __init__(self, index_dir: str | Path | None = None, embedder: Embedder | None = None,
+                 config: RankingConfig = DEFAULT):
         self.index_dir = index_dir
         self.embedder = embedder or load_embedder()
+        self.config = config
         self.reload()
 
     def reload(self) -> None:
         self.snapshot = store.load(self.index_dir)
-        self.searcher = Searcher(self.snapshot, self.embedder)
+        self.searcher = Searcher(self.snapshot, self.embedder, self.config)
+
+    def configure(self, config: RankingConfig) -> None:
+        """Rank with `config` from now on (benchmarks compare variants on one loaded index)."""
+        self.config = config
+        self.searcher = Searcher(self.snapshot, self.embedder, config)
 
     @property
     def documents(self) -> dict[str, Document]:
         return self.snapshot.documents
 
-    def citation(self, chunk: Chunk) -> dict:
+    @property
+    def manifest(self) -> dict:
+        """Schema, model, backend, dimension, counts and `version` of the loaded index."""
+        return self.snapshot.manifest
+
+    @property
+    def version(self) -> str | None:
+        return self.snapshot.manifest.get("version")
+
+    def highlighter(self, question: str) -> Callable[[str], list[tuple[int, int]]]:
+        """text -> spans of the question's words (and their restored or glossary forms) in `text`."""
+        query = self.searcher.analyze(question)
+        pattern = term_pattern(query.phrases, query.vietnamese)
+        return lambda text: term_spans(text, pattern)
+
+    def citation(self, chunk: Chunk) -> Citation:
         doc = self.documents[chunk.doc_id]
-        return {"doc": doc_json(doc), "section": chunk.section_path, "line_start": chunk.line_start,
-                "line_end": chunk.line_end, "page": chunk.page, "text": chunk.text, "quote": quotable(doc, chunk)}
+        return Citation(doc=doc_ref(doc), section=chunk.section_path, line_start=chunk.line_start,
+                        line_end=chunk.line_end, page=chunk.page, text=chunk.text, quote=quotable(doc, chunk))
 
-    def result(self, rank: int, hit: Hit) -> dict:
-        return {"rank": rank, "score": round(hit.score, 6), "text": hit.chunk.text,
-                "doc": doc_json(self.documents[hit.chunk.doc_id]), "section": hit.chunk.section_path,
-                "line_start": hit.chunk.line_start, "line_end": hit.chunk.line_end, "page": hit.chunk.page,
-                "chunk_id": hit.chunk.id, "highlights": [list(s) for s in hit.highlights],
-                "dense": None if hit.dense is None else round(hit.dense, 4),
-                "also_in": [self.citation(c) for c in hit.also_in],
-                "quote": quotable(self.documents[hit.chunk.doc_id], hit.chunk)}
+    def result(self, rank: int, hit: Hit) -> Result:
+        doc = self.documents[hit.chunk.doc_id]
+        return Result(rank=rank, score=round(hit.score, 6), text=hit.chunk.text, doc=doc_ref(doc),
+                      section=hit.chunk.section_path, line_start=hit.chunk.line_start, line_end=hit.chunk.line_end,
+                      page=hit.chunk.page, chunk_id=hit.chunk.id, highlights=hit.highlights,
+                      dense=None if hit.dense is None else round(hit.dense, 4),
+                      also_in=[self.citation(c) for c in hit.also_in], quote=quotable(doc, hit.chunk))
 
-    def answer_json(self, found: Answer | None) -> dict | None:
+    def answer_out(self, found: Answer | None) -> AnswerOut | None:
         if found is None:
             return None
-        return {"text": found.text, "figures": [list(s) for s in found.figures],
-                "citations": [self.citation(c) for c in found.sources],
-                "other_figures": [dict(self.citation(c), statement=s) for c, s in found.others]}
+        return AnswerOut(text=found.text, figures=found.figures, citations=[self.citation(c) for c in found.sources],
+                         other_figures=[OtherFigure(**self.citation(c).model_dump(), statement=s) for c, s in found.others])
 
     def search(self, query: str, k: int = 10, filters: Filters | None = None, mode: str = "smart",
-               accent_insensitive: bool = True) -> dict:
-        """The JSON object of the CLI contract: query, took_ms, answer, results."""
+               accent_insensitive: bool = True) -> SearchResponse:
+        """The answer and the top k passages; ValueError with a one-line reason for a query that cannot be searched."""
         started = time.perf_counter()
         query = query.strip()
         if not query:
             raise ValueError("empty query")
-        if len(query) > 1000:
-            raise ValueError("query too long (over 1000 characters)")
+        if len(query) > MAX_QUERY:
+            raise ValueError(f"query too long (over {MAX_QUERY} characters)")
         if not any(c.isalnum() for c in query):
             raise ValueError("nothing to search for: the query has no letters or digits")
         if mode == "number" and not doc_numbers(query):
             raise ValueError("no document number in the query (write it as it is printed, e.g. 43-NQ/TW)")
         parsed = self.searcher.analyze(query)
-        hits = self.searcher.search(query, max(k, 10), filters, mode, accent_insensitive, parsed)
-        found = answer(parsed, hits) if mode == "smart" else None
+        hits = self.searcher.search(query, max(k, self.config.min_depth), filters, mode, accent_insensitive, parsed)
+        found = answer(parsed, hits, self.config) if mode == "smart" else None
         if mode == "smart" and found is None:
             hits = []   # nothing answers: say so rather than list the nearest unrelated passages
         elif found is not None:   # the passage the answer quotes leads the list, as citation [1]
             hits = sorted(hits, key=lambda h: h.chunk is not found.sources[0])
         results = [self.result(rank, hit) for rank, hit in enumerate(hits[:k], start=1)]
-        return {"query": query, "lang": parsed.lang, "restored": parsed.restored,
-                "took_ms": round((time.perf_counter() - started) * 1000, 2),
-                "answer": self.answer_json(found), "results": results}
+        return SearchResponse(query=query, lang=parsed.lang, restored=parsed.restored,
+                              took_ms=round((time.perf_counter() - started) * 1000, 2),
+                              answer=self.answer_out(found), results=results)

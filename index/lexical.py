@@ -6,7 +6,7 @@ import re
 import bm25s
 import numpy as np
 
-from ingest.vietnamese import fold, has_diacritics
+from core.vietnamese import fold, has_diacritics
 
 # "43-NQ/TW", "236/QĐ-TTg", "04-CTr/TU" (folded: "43-nq/tw", "236/qd-ttg") stay whole tokens.
 DOC_NUMBER = re.compile(r"\b\d+[a-z]*(?:[-/][a-z0-9]+)*[-/][a-z][a-z0-9]*(?:[-/][a-z0-9]+)*\b")

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from index.lexical import doc_numbers
-from ingest.vietnamese import fold, has_diacritics, normalize
+from core.vietnamese import fold, has_diacritics, normalize
 
 GLOSSARY_FILE = Path(__file__).with_name("glossary.tsv")
 COMMON_FILE = Path(__file__).with_name("vi_common.txt")

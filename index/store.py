@@ -19,12 +19,13 @@ from dataclasses import asdict
 from pathlib import Path
 
 from index.dense import DenseIndex, faiss_id
-from ingest.document import Chunk, Document, Metadata
+from core.document import Chunk, Document, Metadata
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2   # 2: chunks carry their features (index/features.py)
 # How long a superseded version stays on disk. A load reads a version's files in well under a second
-# at corpus size (a few seconds at 100k passages); `python -m bench faults` loads in a loop while
-# versions are written back to back and counts failed loads (0 with this grace, 87/1253 without).
+# at corpus size (a few seconds at 100k passages). `python -m bench faults` loads in a loop for 20 s
+# while another process writes versions back to back: 0 of 895 loads failed with this grace, 36 of
+# 738 with none (BENCHMARKS.md).
 GRACE_SECONDS = float(os.environ.get("INDEX_GRACE_SECONDS") or 120)
 LOAD_ATTEMPTS = 3             # a load that finds its version gone re-reads CURRENT and tries again
 DEFAULT_DIR = Path(__file__).resolve().parent.parent / ".index"
@@ -78,7 +79,7 @@ def load(path: str | Path | None = None) -> Snapshot:
     """The live version of the index; IndexMissing if none was built."""
     root = index_dir(path)
     for attempt in range(1, LOAD_ATTEMPTS + 1):
-        name = _current(root)
+        name = current(root)
         try:
             return _load_version(root, name)
         except (OSError, RuntimeError):   # FAISS reports a missing file as RuntimeError
@@ -88,7 +89,8 @@ def load(path: str | Path | None = None) -> Snapshot:
     raise AssertionError("unreachable")
 
 
-def _current(root: Path) -> str:
+def current(root: Path) -> str:
+    """The name of the live version in `root`; IndexMissing if there is none."""
     try:
         return (root / "CURRENT").read_text().strip()
     except FileNotFoundError:
@@ -132,7 +134,7 @@ def save(snapshot: Snapshot, path: str | Path | None = None) -> Path:
             os.fsync(fh.fileno())
     tmp.rename(root / name)
     try:
-        previous = _current(root)
+        previous = current(root)
     except IndexMissing:
         previous = None
     pointer = root / ".CURRENT.tmp"

@@ -1,4 +1,4 @@
-"""`python -m ingest [PATH ...]`: index files and folders (default corpus/) incrementally."""
+"""`python -m ingest [PATH ...]`: index files and folders (default corpus/) incrementally (the CLI over index.engine)."""
 from __future__ import annotations
 
 import argparse
@@ -6,9 +6,7 @@ import json
 import sys
 from pathlib import Path
 
-from index import store
-from index.embed import load_embedder
-from ingest.pipeline import ingest
+from index.engine import ModelMismatch, index_dir, ingest, load_embedder
 
 DEFAULT_CORPUS = Path(__file__).resolve().parent.parent / "corpus"
 
@@ -28,13 +26,13 @@ def main(argv: list[str] | None = None) -> int:
         embedder = load_embedder(args.model, args.backend)
         summary = ingest(args.paths or [DEFAULT_CORPUS], embedder, args.index_dir,
                          rebuild=args.rebuild, remove=args.remove)
-    except (store.ModelMismatch, ValueError, RuntimeError, OSError) as err:
+    except (ModelMismatch, ValueError, RuntimeError, OSError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
     if args.json:
         print(json.dumps(summary.to_dict(), ensure_ascii=False))
     else:
-        print(f"{summary.documents} documents, {summary.chunks} chunks in {store.index_dir(args.index_dir)}: "
+        print(f"{summary.documents} documents, {summary.chunks} chunks in {index_dir(args.index_dir)}: "
               f"{summary.added} added, {summary.updated} updated, {summary.removed} removed, "
               f"{summary.unchanged} unchanged; {summary.chunks_embedded} chunks embedded in {summary.seconds:.1f} s")
         for error in summary.errors:

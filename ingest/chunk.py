@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from ingest.document import Block, Chunk
+from core.document import SIGNATURE, Block, Chunk
 from ingest.structure import is_title_like, outline
 
 MAX_CHARS = 700       # a paragraph longer than this is split ...
@@ -33,9 +33,6 @@ def split_long(text: str) -> list[str]:
     if len(text) <= MAX_CHARS:
         return [text]
     return [piece.strip() for piece in _splitter().split_text(text) if piece.strip()]
-
-
-SIGNATURE = "Chữ ký"
 
 
 def _signature_start(blocks: list[Block]) -> int:

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import re
 
-from ingest.document import Block
-from ingest.vietnamese import normalize
+from core.document import Block
+from core.vietnamese import normalize
 
 _LATEX = {r"\geq": "≥", r"\ge": "≥", r"\leq": "≤", r"\le": "≤", r"\times": "×", r"\pm": "±",
           r"\%": "%", r"\approx": "≈", r"\neq": "≠", r"\,": " ", r"\;": " ", r"\ ": " "}

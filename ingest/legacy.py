@@ -17,6 +17,8 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from core.vietnamese import ACUTE, DOT, GRAVE, HOOK, TILDE
+
 TCVN3 = "TCVN3"
 VNI = "VNI"
 
@@ -27,7 +29,7 @@ assert len(_TCVN3_CODES) == len(_TCVN3_CHARS) == 74
 _TCVN3_TABLE = str.maketrans(_TCVN3_CODES, _TCVN3_CHARS)
 
 # VNI: tone marks after a vowel; circumflex (+ tone) after a/e/o; breve (+ tone) after a.
-_TONES = "\u0301\u0300\u0309\u0303\u0323"   # combining acute, grave, hook above, tilde, dot below
+_TONES = ACUTE + GRAVE + HOOK + TILDE + DOT   # in the order of VNI's tone keys
 _VNI_TONE = dict(zip("ùøûõï", _TONES))
 _VNI_CIRCUMFLEX = dict(zip("âáàåãä", ["\u0302"] + [f"\u0302{t}" for t in _TONES]))
 _VNI_BREVE = dict(zip("êéèúüë", ["\u0306"] + [f"\u0306{t}" for t in _TONES]))

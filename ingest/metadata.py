@@ -7,9 +7,9 @@ from collections import Counter
 from dataclasses import fields
 from pathlib import Path
 
-from ingest.document import Block, Metadata
+from core.document import Block, Metadata
 from ingest.structure import heading_level
-from ingest.vietnamese import fold
+from core.vietnamese import fold
 
 PROVINCES = [
     "An Giang", "Bà Rịa - Vũng Tàu", "Bạc Liêu", "Bắc Giang", "Bắc Kạn", "Bắc Ninh", "Bến Tre", "Bình Dương",

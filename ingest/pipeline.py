@@ -1,55 +1,28 @@
-"""Incremental ingest: files -> documents -> chunks -> vectors, re-embedding only what changed."""
+"""From a file to a document: find the files to read, read, clean, describe and chunk them."""
 from __future__ import annotations
 
 import hashlib
-import time
-from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Callable
 
-import numpy as np
-
-from index import store
-from index.dense import DenseIndex, faiss_id
-from index.embed.base import Embedder
-from ingest import readers
+from core.document import Document
+from ingest import limits, readers
 from ingest.chunk import chunk_blocks
 from ingest.clean import blocks as clean_blocks
-from ingest.document import Document, content_hash
 from ingest.metadata import apply_overrides, extract, read_sidecar, sidecar_path
 from ingest.structure import label
 
+ROOT = Path(__file__).resolve().parent.parent
 
 
-def _pipeline_version() -> str:
-    """Hash of the ingest code: when cleaning, metadata or chunking change, every file is processed
-    again on the next ingest (vectors are still reused wherever the embedded text is unchanged)."""
+def pipeline_version() -> str:
+    """Hash of the code that turns a file into a document (ingest/ and core/): when cleaning, metadata
+    or chunking change, every file is processed again on the next ingest (vectors are still reused
+    wherever the embedded text is unchanged)."""
     digest = hashlib.sha1()
-    for source in sorted(Path(__file__).parent.rglob("*.py")):
-        digest.update(source.read_bytes())
+    for folder in ("ingest", "core"):
+        for source in sorted((ROOT / folder).rglob("*.py")):
+            digest.update(source.read_bytes())
     return digest.hexdigest()[:12]
-
-
-PIPELINE_VERSION = _pipeline_version()
-BATCH = 32
-
-Progress = Callable[[float, str], None]
-
-
-@dataclass
-class Summary:
-    added: int = 0
-    updated: int = 0
-    removed: int = 0
-    unchanged: int = 0
-    chunks_embedded: int = 0
-    seconds: float = 0.0
-    documents: int = 0
-    chunks: int = 0
-    errors: list[dict] = field(default_factory=list)   # {"path": ..., "reason": one line}
-
-    def to_dict(self) -> dict:
-        return asdict(self)
 
 
 def collect(paths: list[Path]) -> tuple[list[tuple[Path, str]], list[str], list[dict]]:
@@ -80,9 +53,11 @@ def collect(paths: list[Path]) -> tuple[list[tuple[Path, str]], list[str], list[
     return files, prefixes, errors
 
 
-def file_sha(path: Path) -> str:
-    digest = hashlib.sha1(PIPELINE_VERSION.encode())
-    for part in (path, sidecar_path(path)):
+def file_sha(path: Path, version: str, sidecar: Path | None = None) -> str:
+    """The content hash of a file and its metadata sidecar (by default the one beside it) under one
+    version of the ingest code."""
+    digest = hashlib.sha1(version.encode())
+    for part in (path, sidecar or sidecar_path(path)):
         if part.exists():
             with open(part, "rb") as f:
                 for block in iter(lambda: f.read(1 << 20), b""):
@@ -94,8 +69,6 @@ def build_document(path: Path, source: str, sha: str) -> Document:
     """Read, clean, describe and chunk one file. Raises readers.ReadError / ValueError with a reason,
     also for a document over the character limit (checked before cleaning) or the chunk limit
     (checked before anything is embedded)."""
-    from ingest import limits
-
     extracted = readers.read(path)
     limits.MAX_CHARS.check(len(extracted.text), "document too long")
     paragraphs = clean_blocks(extracted.text)
@@ -110,125 +83,3 @@ def build_document(path: Path, source: str, sha: str) -> Document:
     doc.chunks = chunk_blocks(doc.id, paragraphs, context, extracted.pages)
     limits.MAX_CHUNKS.check(len(doc.chunks), "document too long")
     return doc
-
-
-def _embed(embedder: Embedder, texts: list[str], progress: Progress | None) -> np.ndarray:
-    from tqdm import tqdm
-
-    out = []
-    bar = tqdm(total=len(texts), desc="embedding", unit="chunk", disable=not texts, leave=False)
-    for start in range(0, len(texts), BATCH):
-        out.append(embedder.embed_passages(texts[start:start + BATCH]))
-        bar.update(len(out[-1]))
-        if progress:
-            progress(min(1.0, (start + BATCH) / len(texts)), f"embedding {min(start + BATCH, len(texts))}/{len(texts)} chunks")
-    bar.close()
-    return np.vstack(out) if out else np.zeros((0, embedder.dim), dtype=np.float32)
-
-
-def ingest(paths: list[Path], embedder: Embedder, index_path: str | Path | None = None,
-           rebuild: bool = False, remove: list[str] | None = None, progress: Progress | None = None,
-           staged: dict[str, Path] | None = None) -> Summary:
-    """Bring the index up to date with `paths`. Files that fail are reported in `errors` and the
-    rest goes on; a failing file that was indexed before keeps its indexed version.
-    `remove` lists document ids to drop explicitly.
-    `staged` maps source keys to the file to read for them instead of the one at the key's place (an
-    upload not yet moved there; hidden names are fine). It is read as if it were in place: under its
-    final name, with the final place's `.meta.json`, so its sha is the one `file_sha` gives once it is
-    moved there. Staged files are saved together or not at all: if one fails, the index is not saved."""
-    import shutil
-    import tempfile
-
-    started = time.perf_counter()
-    summary = Summary()
-    staged = staged or {}
-    with store.writer_lock(index_path), tempfile.TemporaryDirectory(prefix="ingest-staged-") as shadow:
-        try:
-            old = None if rebuild else store.load(index_path)
-        except store.IndexMissing:
-            old = None
-        if old is not None:
-            old.check_model(embedder.model_id)
-        old_docs = dict(old.documents) if old else {}
-        files, prefixes, summary.errors = collect(paths)
-        for n, (source, path) in enumerate(staged.items()):
-            root = next((Path(p) for p in paths if Path(p).is_dir() and source.startswith(f"{Path(p).resolve().name}/")), None)
-            if root is None:
-                raise ValueError(f"staged source '{source}' is not under any of the folders ingested")
-            place = root / source.split("/", 1)[1]
-            if path.resolve().is_relative_to(root.resolve()):   # collect() skips it as hidden; staged, it is read
-                hidden = f"{root.resolve().name}/{path.resolve().relative_to(root.resolve()).as_posix()}"
-                summary.errors = [e for e in summary.errors if e["path"] != hidden]
-            copy = Path(shadow, str(n), place.name)
-            copy.parent.mkdir()
-            shutil.copyfile(path, copy)
-            if sidecar_path(place).exists():
-                shutil.copyfile(sidecar_path(place), sidecar_path(copy))
-            files = [(p, key) for p, key in files if key != source] + [(copy, source)]
-
-        docs: dict[str, Document] = {}
-        seen: set[str] = set()
-        for n, (path, source) in enumerate(files):
-            doc_id = Document.id_for(source)
-            seen.add(doc_id)
-            if progress:
-                progress(n / max(1, len(files)) * 0.3, f"reading {source}")
-            try:
-                sha = file_sha(path)
-                if doc_id in old_docs and old_docs[doc_id].sha == sha:
-                    docs[doc_id] = old_docs[doc_id]
-                    summary.unchanged += 1
-                    continue
-                docs[doc_id] = build_document(path, source, sha)
-            except (readers.ReadError, ValueError, OSError) as err:
-                summary.errors.append({"path": source, "reason": str(err).splitlines()[0] if str(err) else type(err).__name__})
-                if doc_id in old_docs:
-                    docs[doc_id] = old_docs[doc_id]
-                continue
-            if doc_id in old_docs:
-                summary.updated += 1
-            else:
-                summary.added += 1
-
-        removals = set(remove or [])
-        for doc_id, doc in old_docs.items():
-            gone = doc_id not in seen and any(doc.source.startswith(p) for p in prefixes)
-            if doc_id in removals or gone:
-                docs.pop(doc_id, None)
-                summary.removed += 1
-            elif doc_id not in docs:
-                docs[doc_id] = doc
-
-        vectors = _vectors(docs, old, embedder, summary, progress)
-        dense = DenseIndex(embedder.dim)
-        chunks = [c for d in docs.values() for c in d.chunks]
-        dense.add([faiss_id(c.id) for c in chunks], vectors)
-        manifest = {"model": embedder.model_id, "backend": embedder.backend}
-        snapshot = store.Snapshot(manifest, docs, dense)
-        staged_failed = any(e["path"] in staged for e in summary.errors)
-        if (old is None or summary.added or summary.updated or summary.removed) and not staged_failed:
-            store.save(snapshot, index_path)
-    summary.documents, summary.chunks = len(docs), len(chunks)
-    summary.seconds = round(time.perf_counter() - started, 3)
-    return summary
-
-
-def _vectors(docs: dict[str, Document], old: store.Snapshot | None, embedder: Embedder,
-             summary: Summary, progress: Progress | None) -> np.ndarray:
-    """A vector for every chunk in order: reused from the old index when the embedded text is
-    the same (content hash), embedded once per distinct text otherwise."""
-    known: dict[str, int] = {}
-    if old is not None:
-        known = {content_hash(c.embed_text): faiss_id(c.id) for c in old.chunks}
-    chunks = [c for d in docs.values() for c in d.chunks]
-    keys = [content_hash(c.embed_text) for c in chunks]
-    todo: dict[str, str] = {}
-    for key, chunk in zip(keys, chunks):
-        if key not in known:
-            todo.setdefault(key, chunk.embed_text)
-    fresh = dict(zip(todo, _embed(embedder, list(todo.values()), progress)))
-    summary.chunks_embedded = len(todo)
-    out = np.zeros((len(chunks), embedder.dim), dtype=np.float32)
-    for row, key in enumerate(keys):
-        out[row] = fresh[key] if key in fresh else old.dense.vector(known[key])
-    return out

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import re
 
-from ingest.document import Block, Section
+from core.document import Block, Section
 
 # (level, pattern): a smaller level is higher in the document. List items "(16) ..." and "- ..."
 # are content, not headings: they stay leaves under the nearest heading.

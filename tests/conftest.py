@@ -24,7 +24,7 @@ def embedder():
 @pytest.fixture(scope="session")
 def corpus_index(tmp_path_factory, embedder) -> Path:
     """corpus/ ingested with the default model into a session-wide index folder."""
-    from ingest.pipeline import ingest
+    from index.build import ingest
 
     path = tmp_path_factory.mktemp("corpus-index")
     summary = ingest([CORPUS], embedder, path)

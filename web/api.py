@@ -10,7 +10,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from pydantic import BaseModel, Field
 
-from index.search import Filters
+from index.engine import Filters, SearchResponse
 from web import pages
 from web.auth import COOKIE, LEVEL, SESSION_SECONDS, Auth
 from web.export import results_csv
@@ -80,12 +80,13 @@ def router(service: Service, auth: Auth) -> APIRouter:
         if not service.ready:
             return JSONResponse(service.status, status_code=503)
         engine = service.engine
-        manifest = engine.snapshot.manifest
-        return {"status": "ok", "documents": len(engine.documents), "chunks": len(engine.snapshot.chunks),
+        manifest = engine.manifest
+        return {"status": "ok", "documents": manifest.get("documents"), "chunks": manifest.get("chunks"),
                 "model": manifest.get("model"), "backend": manifest.get("backend"), "version": manifest.get("version"),
                 "auth": auth.on}
 
-    @api.get("/api/search", tags=["search"])
+    @api.get("/api/search", tags=["search"], response_model=SearchResponse,
+             responses={200: {"content": {"text/csv": {}}, "description": "the results (CSV with format=csv)"}})
     def search(request: Request, q: str = Query(..., description="Query text; quote a phrase for an exact match"),
                k: int = Query(10, ge=1, le=100), province: str | None = None, type: str | None = None,
                year: int | None = None, doc: str | None = Query(None, description="document id"),
@@ -99,7 +100,7 @@ def router(service: Service, auth: Auth) -> APIRouter:
                             headers={"Content-Disposition": 'attachment; filename="results.csv"'})
         return result
 
-    @api.post("/api/ask", tags=["search"])
+    @api.post("/api/ask", tags=["search"], response_model=SearchResponse)
     def ask(request: Request, body: Ask):
         """A question: the answering sentence with citations (or `answer: null`), plus the top passages."""
         need(request, "reader")

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from index.engine import format_date
-from ingest.document import Document
+from index.engine import Document
 from web.assets import VIEWER_CSS
 from web.i18n import t
 from web.render import esc

@@ -5,7 +5,7 @@ import html
 from typing import Callable
 from urllib.parse import quote
 
-from index.answer import figures as figure_spans
+from index.engine import figure_spans
 from index.engine import format_date
 from web.i18n import t
 

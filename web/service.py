@@ -11,12 +11,8 @@ import time
 from pathlib import Path
 from typing import BinaryIO, Callable
 
-from index import store
-from index.engine import Engine, doc_json
-from index.search import Filters, term_pattern, term_spans
-from ingest.document import Document, Metadata
-from ingest.metadata import sidecar_path
-from ingest.pipeline import ingest
+from index.engine import (Document, Engine, Filters, IndexMissing, Metadata, doc_ref, index_dir, ingest, live_version,
+                          load_embedder, sidecar_path, writer_lock)
 from web import uploads
 from web.limits import MAX_FILES
 from web.settings import Settings
@@ -37,7 +33,7 @@ class NotFound(Exception):
 class Service:
     def __init__(self, settings: Settings, embedder=None):
         self.settings = settings
-        self.index_dir = store.index_dir(settings.index_dir)
+        self.index_dir = index_dir(settings.index_dir)
         self.embedder = embedder
         self.status = {"status": "starting", "progress": 0.0, "message": "starting"}
         self.started = time.perf_counter()
@@ -58,9 +54,8 @@ class Service:
         try:
             if self.embedder is None:
                 self._set("loading", 0.0, "loading the embedding model")
-                from index.embed import load_embedder
                 self.embedder = load_embedder()
-            with store.writer_lock(self.index_dir):   # uploads and deletes a crash interrupted
+            with writer_lock(self.index_dir):   # uploads and deletes a crash interrupted
                 done = uploads.recover(self.settings.upload_dir, self.index_dir, self.source_key)
             for name in done["placed"]:
                 print(f"[uploads] recovered '{name}': indexed before the crash, moved into place", file=sys.stderr, flush=True)
@@ -69,7 +64,7 @@ class Service:
             self._set("loading", 0.0, f"loading the index from {self.index_dir}")
             try:
                 self._engine = Engine(self.index_dir, self.embedder)
-            except store.IndexMissing:
+            except IndexMissing:
                 self._set("building", 0.0, f"no index yet: ingesting {', '.join(map(str, self.settings.roots))}")
                 print(f"[index] {self.status['message']} into {self.index_dir}", file=sys.stderr, flush=True)
                 summary = ingest(self.settings.roots, self.embedder, self.index_dir, progress=self._console_progress)
@@ -80,8 +75,9 @@ class Service:
                 self._engine = Engine(self.index_dir, self.embedder)
             seconds = time.perf_counter() - self.started
             self._set("ok", 1.0, f"ready in {seconds:.1f} s")
-            print(f"[index] ready: {len(self._engine.documents)} documents, {len(self._engine.snapshot.chunks)} "
-                  f"chunks, model {self._engine.snapshot.model_id} ({seconds:.1f} s)", file=sys.stderr, flush=True)
+            manifest = self._engine.manifest
+            print(f"[index] ready: {manifest['documents']} documents, {manifest['chunks']} chunks, "
+                  f"model {manifest['model']} ({seconds:.1f} s)", file=sys.stderr, flush=True)
         except Exception as err:   # shown by /healthz and the UI instead of a dead thread
             self._set("error", 0.0, f"{type(err).__name__}: {err}")
             print(f"[index] failed: {type(err).__name__}: {err}", file=sys.stderr, flush=True)
@@ -107,18 +103,15 @@ class Service:
         now = time.monotonic()
         if now - self._checked > 1.0:
             self._checked = now
-            try:
-                current = (self.index_dir / "CURRENT").read_text().strip()
-            except OSError:
-                current = None
-            if current and current != engine.snapshot.manifest.get("version"):
+            current = live_version(self.index_dir)
+            if current and current != engine.version:
                 self._reload(current)
         return self._engine
 
     def _reload(self, version: str | None = None) -> None:
         """Load the live version; requests keep using the old engine until the new one is swapped in."""
         with self._reloading:
-            if version and self._engine is not None and self._engine.snapshot.manifest.get("version") == version:
+            if version and self._engine is not None and self._engine.version == version:
                 return   # another request already loaded it
             self._engine = Engine(self.index_dir, self.embedder)
 
@@ -129,12 +122,11 @@ class Service:
             check_text(getattr(filters, name, None), name)
         engine = self.engine
         with self._queries:
-            return engine.search(query, k=k, filters=filters, mode=mode, accent_insensitive=accent_insensitive)
+            return engine.search(query, k=k, filters=filters, mode=mode, accent_insensitive=accent_insensitive).model_dump()
 
     def highlighter(self, question: str):
         """text -> spans of the question's words (and their restored or glossary forms) in `text`."""
-        pattern = term_pattern(self.engine.searcher.analyze(question))
-        return lambda text: term_spans(text, pattern)
+        return self.engine.highlighter(question)
 
     def document(self, doc_id: str) -> Document:
         doc = self.engine.documents.get(doc_id)
@@ -277,7 +269,7 @@ class Service:
 
     # ---- shapes ---------------------------------------------------------------------------
     def describe(self, doc: Document) -> dict:
-        return dict(doc_json(doc), meta=doc.meta.to_dict(), chunks=len(doc.chunks), lines=doc.text.count("\n") + 1,
+        return dict(doc_ref(doc).model_dump(), meta=doc.meta.to_dict(), chunks=len(doc.chunks), lines=doc.text.count("\n") + 1,
                     uploaded=self.is_upload(doc))
 
 

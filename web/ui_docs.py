@@ -10,7 +10,8 @@ from web.auth import Auth
 from web.i18n import t
 from web.render import esc
 from web.service import EDITABLE, NotFound, NotReady, Service
-from web.uploads import UploadError, allowed_types
+from index.engine import supported_types
+from web.uploads import UploadError
 
 FIELDS = ("type", "title", "number", "issuer", "province", "date", "signer")
 COLUMNS = ("title", "type", "number", "issuer", "date", "province", "chunks", "source")
@@ -42,7 +43,7 @@ def build(service: Service, auth: Auth, lang_state: gr.State) -> dict:
                         column_widths=["28%", "9%", "8%", "17%", "8%", "8%", "6%", "16%"])
     refresh_btn = gr.Button(t("refresh"), size="sm")
     upload_title = gr.Markdown(f"### {t('upload')}")
-    types = allowed_types()
+    types = supported_types()
     files = gr.File(file_count="multiple", file_types=types, label=t("upload_help").format(
         types=", ".join(types), mb=f"{service.settings.upload_max_mb:g}"))
     upload_btn = gr.Button(t("upload_btn"), variant="primary")

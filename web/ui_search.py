@@ -7,7 +7,7 @@ from pathlib import Path
 
 import gradio as gr
 
-from index.search import Filters
+from index.engine import Filters
 from web.export import results_csv
 from web.i18n import t
 from web.render import esc, results_html

@@ -4,16 +4,11 @@ from __future__ import annotations
 import os
 import re
 import secrets
-import tempfile
 import unicodedata
 from pathlib import Path
 from typing import BinaryIO, Callable
 
-from index import store
-from ingest import readers
-from ingest.document import Document
-from ingest.metadata import sidecar_path
-from ingest.pipeline import file_sha
+from index.engine import Document, indexed_documents, source_sha, supported_types
 
 CHUNK = 1 << 16
 _UNSAFE = re.compile(r"[\x00-\x1f\x7f<>:\"|?*]")
@@ -27,10 +22,6 @@ class UploadError(Exception):
     def __init__(self, message: str, status: int = 400):
         super().__init__(message)
         self.status = status
-
-
-def allowed_types() -> list[str]:
-    return sorted(readers.READERS)
 
 
 def safe_name(raw: str | None) -> str:
@@ -51,8 +42,8 @@ def safe_name(raw: str | None) -> str:
     if name.lower().endswith(".meta.json"):
         raise UploadError("metadata sidecars are edited through the document's metadata, not uploaded")
     suffix = Path(name).suffix.lower()
-    if suffix not in readers.READERS:
-        raise UploadError(f"unsupported file type '{suffix or name}' (allowed: {', '.join(allowed_types())})", 415)
+    if suffix not in supported_types():
+        raise UploadError(f"unsupported file type '{suffix or name}' (allowed: {', '.join(supported_types())})", 415)
     return name
 
 
@@ -93,17 +84,14 @@ def recover(folder: Path, index: Path, source_key: Callable[[Path], str]) -> dic
     hidden = sorted(folder.glob(f"{INCOMING}*")) + sorted(folder.glob(".deleting-*")) if folder.is_dir() else []
     if not hidden:
         return done
-    try:
-        documents = store.load(index).documents
-    except store.IndexMissing:
-        documents = {}
+    documents = indexed_documents(index)
     for path in hidden:
         parts = path.name.split("-", 2)             # [".incoming", token, final name]
         final = folder / parts[-1]
         owner = final.with_name(final.name.removesuffix(".meta.json"))
         doc = documents.get(Document.id_for(source_key(owner))) if len(parts) == 3 and parts[-1] else None
         if path.name.startswith(INCOMING):
-            keep = doc is not None and doc.sha == sha_in_place(path, final)
+            keep = doc is not None and doc.sha == source_sha(path, final)
         else:
             keep = doc is not None and not final.exists()
         if keep:
@@ -113,13 +101,3 @@ def recover(folder: Path, index: Path, source_key: Callable[[Path], str]) -> dic
             path.unlink()
             done["removed"].append(path.name)
     return done
-
-
-def sha_in_place(path: Path, final: Path) -> str:
-    """`file_sha` of `path` as if it were at `final` (with the sidecar there), as ingest computes it for a staged file."""
-    with tempfile.TemporaryDirectory(prefix="upload-check-") as folder:
-        copy = Path(folder, final.name)
-        copy.write_bytes(path.read_bytes())
-        if sidecar_path(final).exists():
-            sidecar_path(copy).write_bytes(sidecar_path(final).read_bytes())
-        return file_sha(copy)

@@ -1,6 +1,7 @@
 """Readers turn a file into text: one module per format, chosen by file suffix."""
 from __future__ import annotations
 
+import importlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
@@ -21,30 +22,34 @@ class Extracted:
 
 
 Reader = Callable[[Path], Extracted]
-READERS: dict[str, Reader] = {}
 
-
-def register(*suffixes: str) -> Callable[[Reader], Reader]:
-    def add(reader: Reader) -> Reader:
-        for suffix in suffixes:
-            READERS[suffix.lower()] = reader
-        return reader
-    return add
+# File name ending -> "module:function" in this package. A reader's module (and its libraries) is
+# imported the first time a file of its type is read.
+READERS: dict[str, str] = {
+    ".txt": "text:read_text", ".md": "text:read_text",
+    ".pdf": "pdf:read_pdf",
+    ".docx": "docx:read_docx",
+    ".html": "html:read_html", ".htm": "html:read_html", ".xhtml": "html:read_html",
+    **{suffix: "image:read_image" for suffix in (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".gif", ".webp")},
+}
 
 
 def supported(path: Path) -> bool:
     return path.suffix.lower() in READERS
 
 
+def reader_for(path: Path) -> Reader:
+    """The reader function for a file's type; ReadError for a type no reader exists for."""
+    target = READERS.get(path.suffix.lower())
+    if target is None:
+        raise ReadError(f"unsupported file type '{path.suffix or path.name}' (supported: {', '.join(sorted(READERS))})")
+    module, function = target.split(":")
+    return getattr(importlib.import_module(f"ingest.readers.{module}"), function)
+
+
 def read(path: Path) -> Extracted:
     """Read one file; raises ReadError with a one-line reason for anything unusable."""
-    reader = READERS.get(path.suffix.lower())
-    if reader is None:
-        raise ReadError(f"unsupported file type '{path.suffix or path.name}' (supported: {', '.join(sorted(READERS))})")
+    reader = reader_for(path)
     if not path.is_file():
         raise ReadError("not a regular file")
     return reader(path)
-
-
-# Each format registers itself on import.
-from ingest.readers import docx, html, image, pdf, text  # noqa: E402,F401

@@ -17,7 +17,7 @@ import zipfile
 from pathlib import Path
 
 from ingest import legacy, limits
-from ingest.readers import Extracted, ReadError, register
+from ingest.readers import Extracted, ReadError
 from ingest.readers.text import check_size, table_lines
 
 W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
@@ -25,7 +25,6 @@ CT = "{http://schemas.openxmlformats.org/package/2006/content-types}"
 DIRECTORY_ENTRY = 1024  # ZIP directory bytes allowed per member (a real entry is 46 bytes and a name)
 
 
-@register(".docx")
 def read_docx(path: Path) -> Extracted:
     import docx
 

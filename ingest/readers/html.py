@@ -12,14 +12,13 @@ import re
 from pathlib import Path
 
 from ingest import legacy, limits
-from ingest.readers import Extracted, ReadError, register
+from ingest.readers import Extracted, ReadError
 from ingest.readers.text import check_size, decode, table_lines, windows_latin
 
 _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)""", re.I)
 _TAG = re.compile(rb"<\s*(?:!doctype|html|head|body|div|p|article|main|table|h[1-6]|span|section)\b", re.I)
 
 
-@register(".html", ".htm", ".xhtml")
 def read_html(path: Path) -> Extracted:
     import trafilatura
     from lxml import etree

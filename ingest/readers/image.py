@@ -20,7 +20,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from ingest import limits
-from ingest.readers import Extracted, ReadError, register
+from ingest.readers import Extracted, ReadError
 from ingest.readers.text import check_size
 
 LANG = "vie"
@@ -117,7 +117,6 @@ def open_image(path: Path):
     return image
 
 
-@register(".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".gif", ".webp")
 def read_image(path: Path) -> Extracted:
     """Every frame of the image (a multi-page TIFF is a scanned document) through OCR; `pages` gives
     the frame of each line."""

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ingest import legacy, limits
-from ingest.readers import Extracted, ReadError, register
+from ingest.readers import Extracted, ReadError
 from ingest.readers.image import Line, check_pixels, ocr_lines, paragraphs, tesseract
 from ingest.readers.text import check_size
 
@@ -41,7 +41,6 @@ EDGE = 0.12                   # top/bottom share of the page where headers and f
 PAGE_NUMBER = re.compile(r"(?i)^(?:trang|page)?\s*[-–—]?\s*\d{1,4}\s*(?:(?:/|of|trên)\s*\d{1,4})?\s*[-–—]?$")
 
 
-@register(".pdf")
 def read_pdf(path: Path) -> Extracted:
     import pdfplumber
 

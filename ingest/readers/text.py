@@ -4,7 +4,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ingest import legacy, limits
-from ingest.readers import Extracted, ReadError, register
+from ingest.readers import Extracted, ReadError
 
 # Windows code page 1252 for 80-9F (curly quotes, dashes), Latin-1 elsewhere: how an 8-bit
 # TCVN3/VNI .txt saved on Windows reads, without failing on the five bytes cp1252 leaves undefined.
@@ -74,7 +74,6 @@ def decode_legacy(data: bytes) -> tuple[str, str | None]:
         return text, encoding
 
 
-@register(".txt", ".md")
 def read_text(path: Path) -> Extracted:
     check_size(path, limits.MAX_TEXT_MB)
     text, encoding = decode_legacy(path.read_bytes())

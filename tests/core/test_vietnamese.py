@@ -1,4 +1,4 @@
-from ingest.vietnamese import fold, has_diacritics, normalize, normalize_tones
+from core.vietnamese import fold, has_diacritics, normalize, normalize_tones
 
 
 def test_tone_marks_move_to_the_first_vowel_of_oa_oe_uy():

@@ -5,7 +5,7 @@ import pytest
 
 from index import store
 from index.dense import DenseIndex
-from ingest.pipeline import ingest
+from index.build import ingest
 
 
 @pytest.fixture

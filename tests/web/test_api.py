@@ -150,3 +150,18 @@ def test_ui_and_docs_are_served(api):
     spec = api.get("/openapi.json").json()
     assert {"/api/search", "/api/ask", "/api/documents", "/api/documents/{doc_id}"} <= set(spec["paths"])
     assert "frame-ancestors 'self'" in api.get("/embed/").headers["content-security-policy"]
+
+
+def test_openapi_documents_every_field_of_results_answers_and_citations(api):
+    spec = api.get("/openapi.json").json()
+    schemas = spec["components"]["schemas"]
+    ask = spec["paths"]["/api/ask"]["post"]["responses"]["200"]["content"]["application/json"]["schema"]
+    search = spec["paths"]["/api/search"]["get"]["responses"]["200"]["content"]["application/json"]["schema"]
+    assert ask["$ref"].endswith("/SearchResponse") and search["$ref"].endswith("/SearchResponse")
+    assert {"query", "lang", "restored", "took_ms", "answer", "results"} <= set(schemas["SearchResponse"]["properties"])
+    assert {"rank", "score", "text", "doc", "section", "line_start", "line_end", "page", "highlights", "also_in",
+            "quote"} <= set(schemas["Result"]["properties"])
+    assert {"text", "figures", "citations", "other_figures"} <= set(schemas["Answer"]["properties"])
+    assert {"doc", "section", "line_start", "line_end", "quote"} <= set(schemas["Citation"]["properties"])
+    assert {"id", "title", "type", "issuer", "date", "province", "path", "number", "signer"} <= set(schemas["DocRef"]["properties"])
+    assert "statement" in schemas["OtherFigure"]["properties"]

@@ -1,0 +1,71 @@
+"""The three rankings fused by search: meaning (FAISS), BM25 over folded syllables, and coverage of the question's words."""
+from __future__ import annotations
+
+from collections import Counter
+
+import numpy as np
+
+from core.document import Chunk
+from core.text import content_words
+from core.vietnamese import fold, has_diacritics
+from index.dense import DenseIndex, faiss_id
+from index.embed.base import Embedder
+from index.lexical import LexicalIndex
+from index.query import Query
+
+Ranking = dict[int, float]   # chunk position -> score, best first when sorted
+
+
+class DenseRetriever:
+    """Cosine of the embedded question and each passage, the `depth` nearest (within `allowed`)."""
+
+    def __init__(self, dense: DenseIndex, embedder: Embedder, chunks: list[Chunk], depth: int):
+        self.dense, self.embedder, self.depth = dense, embedder, depth
+        dense.one_thread()
+        self.faiss_ids = [faiss_id(c.id) for c in chunks]
+        self.position = {fid: i for i, fid in enumerate(self.faiss_ids)}
+
+    def run(self, query: Query, allowed: list[int] | None) -> Ranking:
+        vector = self.embedder.embed_query(query.for_embedding)
+        ids = None if allowed is None else [self.faiss_ids[i] for i in allowed]
+        return {self.position[fid]: score for fid, score in self.dense.search(vector, self.depth, ids)}
+
+
+class LexicalRetriever:
+    """BM25 of the question as Vietnamese text over each passage and its last two headings."""
+
+    def __init__(self, chunks: list[Chunk], depth: int):
+        self.index = LexicalIndex([" ".join([*c.section[-2:], c.text]) for c in chunks])
+        self.depth = depth
+
+    def run(self, query: Query, allowed: list[int] | None) -> Ranking:
+        scores = self.index.scores(query.vietnamese)
+        if allowed is not None:
+            mask = np.zeros_like(scores, dtype=bool)
+            mask[allowed] = True
+            scores = np.where(mask, scores, 0)
+        top = np.argsort(-scores)[:self.depth]
+        return {int(i): float(scores[i]) for i in top if scores[i] > 0}
+
+
+class CoverageRanker:
+    """IDF-weighted share of the question's content words that each passage (with its headings,
+    document title and issuer) contains; words the index never saw count fully against it.
+    Words typed with diacritics must match as written; words typed without them match folded.
+    The province the question names (in `named`) does not count: it says which documents, not
+    what in them (the scope boost ranks that province's documents first)."""
+
+    def __init__(self, chunks: list[Chunk]):
+        self.words = {False: [set(c.features.words) for c in chunks], True: [set(c.features.words_exact) for c in chunks]}
+        df = Counter(w for sets in self.words.values() for words in sets for w in words)
+        self.unseen = float(np.log(1 + len(chunks)))
+        self.idf = {w: float(np.log(1 + max(1, len(chunks)) / d)) for w, d in df.items()}
+
+    def run(self, query: Query, candidates, named: set[str]) -> Ranking:
+        exact = has_diacritics(query.vietnamese)
+        province_words = {w for s in named if not s.isdigit() for w in s.split()}
+        words = {w for w in content_words(query.vietnamese, exact) if fold(w) not in province_words}
+        if not words:
+            return {}
+        total = sum(self.idf.get(w, self.unseen) for w in words)
+        return {i: sum(self.idf[w] for w in words & self.words[exact][i]) / total for i in candidates}
