@@ -28,6 +28,12 @@ _PLAIN_SYLLABLE = re.compile(r"(?:ngh|gh|gi|kh|ng|nh|ph|qu|th|tr|ch|[bcdđghklmn
                              r"(?:[aeiouy]{1,3})(?:ng|nh|ch|[cmnptiouy])?", re.I)
 _TOKEN = re.compile(r"[^\W\d_]+|\d+")
 NUM = "<n>"   # every number is one token, so "năm" is restored before "2024"
+# Diacritic restoration (Vocabulary.restore): add-k smoothing of syllable and syllable-pair counts and
+# the weight of a syllable's own frequency against its fit after the previous one. Not tuned since
+# they were first set; the vi_nodiac rows of `python -m bench retrieval` measure what they give.
+UNIGRAM_SMOOTHING = 0.1
+BIGRAM_SMOOTHING = 0.01
+UNIGRAM_WEIGHT = 0.3
 
 
 def _tokens(text: str) -> list[str]:
@@ -104,14 +110,14 @@ class Vocabulary:
         candidates = [[w] if w == NUM else self.forms.get(fold(w)) or [w] for w in words]
 
         def unigram(w: str) -> float:
-            return math.log((self.unigrams[w] + 0.1) / self.total)
+            return math.log((self.unigrams[w] + UNIGRAM_SMOOTHING) / self.total)
 
         def transition(a: str, b: str) -> float:
-            return math.log((self.bigrams[(a, b)] + 0.01) / (self.unigrams[a] + 1))
+            return math.log((self.bigrams[(a, b)] + BIGRAM_SMOOTHING) / (self.unigrams[a] + 1))
 
         best = {w: (unigram(w), [w]) for w in candidates[0]}
         for options in candidates[1:]:
-            best = {b: max(((score + transition(a, b) + 0.3 * unigram(b), path + [b])
+            best = {b: max(((score + transition(a, b) + UNIGRAM_WEIGHT * unigram(b), path + [b])
                            for a, (score, path) in best.items()), key=lambda x: x[0]) for b in options}
         path = max(best.values(), key=lambda x: x[0])[1]
         for i, word in enumerate(path):
