@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -45,3 +47,25 @@ def corpus_copy(tmp_path) -> Path:
     target = tmp_path / "corpus"
     shutil.copytree(CORPUS, target)
     return target
+
+
+# Another process that saves the live index as a new version again and again, under the writer lock,
+# then prints how many versions it wrote.
+_VERSION_WRITER = """
+import sys, time
+from index import store
+root, seconds, pause = sys.argv[1], float(sys.argv[2]), float(sys.argv[3])
+snapshot = store.load(root); end = time.time() + seconds; n = 0
+while time.time() < end:
+    with store.writer_lock(root):
+        store.save(snapshot, root)
+    n += 1
+    time.sleep(pause)
+print(n)
+"""
+
+
+def version_writer(index: Path, seconds: float, pause: float = 0.0) -> subprocess.Popen:
+    """Start writing index versions back to back for `seconds`; `.communicate()` gives the count."""
+    return subprocess.Popen([sys.executable, "-c", _VERSION_WRITER, str(index), str(seconds), str(pause)], cwd=ROOT,
+                            stdout=subprocess.PIPE, text=True)

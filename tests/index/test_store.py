@@ -2,25 +2,11 @@
 from __future__ import annotations
 
 import shutil
-import subprocess
-import sys
 import time
 from pathlib import Path
 
 from index import store
-
-ROOT = Path(__file__).resolve().parents[2]
-
-WRITER = """
-import sys, time
-from index import store
-snapshot = store.load(sys.argv[1]); end = time.time() + float(sys.argv[2]); n = 0
-while time.time() < end:
-    with store.writer_lock(sys.argv[1]):
-        store.save(snapshot, sys.argv[1])
-    n += 1
-print(n)
-"""
+from tests.conftest import version_writer
 
 
 def versions(root: Path) -> list[str]:
@@ -53,7 +39,7 @@ def test_unfinished_and_never_live_versions_are_pruned_at_once(corpus_index, tmp
 def test_loads_never_fail_while_versions_are_written_back_to_back(corpus_index, tmp_path):
     root = tmp_path / "index"
     shutil.copytree(corpus_index, root)
-    writer = subprocess.Popen([sys.executable, "-c", WRITER, str(root), "6"], cwd=ROOT, stdout=subprocess.PIPE, text=True)
+    writer = version_writer(root, 6)
     loads, failures, seen = 0, [], set()
     end = time.time() + 6
     while time.time() < end:

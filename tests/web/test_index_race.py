@@ -1,28 +1,12 @@
 """The app keeps answering while another process writes index versions back to back (it reloads each new one)."""
 from __future__ import annotations
 
-import subprocess
-import sys
 import time
 
-from tests.web.conftest import ROOT
-
-WRITER = """
-import sys, time
-from index import store
-snapshot = store.load(sys.argv[1]); end = time.time() + float(sys.argv[2]); n = 0
-while time.time() < end:
-    with store.writer_lock(sys.argv[1]):
-        store.save(snapshot, sys.argv[1])
-    n += 1
-    time.sleep(0.2)
-print(n)
-"""
-
+from tests.conftest import version_writer
 
 def test_searches_never_fail_while_versions_are_replaced(server, api):
-    writer = subprocess.Popen([sys.executable, "-c", WRITER, str(server.index_dir), "8"], cwd=ROOT,
-                              stdout=subprocess.PIPE, text=True)
+    writer = version_writer(server.index_dir, 8, pause=0.2)
     statuses, versions = [], set()
     end = time.time() + 8
     while time.time() < end:
