@@ -5,6 +5,7 @@ import time
 
 from tests.conftest import version_writer
 
+
 def test_searches_never_fail_while_versions_are_replaced(server, api):
     writer = version_writer(server.index_dir, 8, pause=0.2)
     statuses, versions = [], set()
