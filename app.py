@@ -1,4 +1,4 @@
-"""`python app.py [--host 127.0.0.1] [--port 7860] [--index-dir DIR]`: the web app, REST API and embed view."""
+"""`python app.py [--host 127.0.0.1] [--port 7860] [--index-dir DIR] [--corpus DIR]`: the web app, REST API and embed view."""
 from __future__ import annotations
 
 import argparse

@@ -37,6 +37,9 @@ class Settings:
     query_threads: int = field(default_factory=lambda: int(os.environ.get("QUERY_THREADS") or 2))
 
     def __post_init__(self) -> None:
+        self.corpus_dir = Path(self.corpus_dir)   # a string from the command line (--corpus) too
+        if self.index_dir is not None:
+            self.index_dir = Path(self.index_dir)
         if self.upload_dir is None:
             self.upload_dir = Path(os.environ.get("UPLOAD_DIR") or self.corpus_dir / "uploads")
         self.corpus_dir, self.upload_dir = Path(self.corpus_dir).resolve(), Path(self.upload_dir).resolve()

@@ -25,7 +25,8 @@ def free_port() -> int:
 class Server:
     """One `python app.py` process; `url`, its folders, an httpx client factory."""
 
-    def __init__(self, folder: Path, index: Path, env: dict[str, str]):
+    def __init__(self, folder: Path, index: Path, env: dict[str, str], args: tuple[str, ...] = (), wait: bool = True):
+        """`args` are more options of app.py; --index-dir and --corpus there replace $INDEX_DIR and $CORPUS_DIR."""
         self.folder, self.index_dir = folder, index
         self.corpus = folder / "corpus"
         self.uploads = self.corpus / "uploads"
@@ -35,9 +36,13 @@ class Server:
         full_env = dict(os.environ, INDEX_DIR=str(index), CORPUS_DIR=str(self.corpus), LOG_LEVEL="warning",
                         OMP_NUM_THREADS="1", **env)
         full_env.pop("UPLOAD_DIR", None)
-        self.proc = subprocess.Popen([sys.executable, str(ROOT / "app.py"), "--host", "127.0.0.1", "--port", str(self.port)],
-                                     cwd=ROOT, env=full_env, stdout=open(self.log, "wb"), stderr=subprocess.STDOUT)
-        self.wait()
+        for flag, name in (("--index-dir", "INDEX_DIR"), ("--corpus", "CORPUS_DIR")):
+            if flag in args:
+                full_env.pop(name)
+        self.proc = subprocess.Popen([sys.executable, str(ROOT / "app.py"), "--host", "127.0.0.1", "--port", str(self.port),
+                                      *args], cwd=ROOT, env=full_env, stdout=open(self.log, "wb"), stderr=subprocess.STDOUT)
+        if wait:
+            self.wait()
 
     def wait(self) -> None:
         deadline = time.monotonic() + START_TIMEOUT
