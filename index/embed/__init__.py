@@ -40,9 +40,18 @@ Other models: any sentence-transformers name in the local Hugging Face cache,
 or a local folder -> SentenceTransformerEmbedder (backend "torch", or "onnx"
 through sentence-transformers' own ONNX backend, which needs optimum).
 
+Fetched models: "embeddinggemma-300m" (google/embeddinggemma-300m, 768-dim,
+Gemma Terms of Use) lives in a cache outside the checkout, put there and
+verified file by file by `python -m index.embed.models fetch` (models.py,
+fetch.py, verify.py). It is loaded with sentence-transformers (backend
+"torch") and its own prompts only after its hashes check out (a stamp of
+sizes and mtimes spares re-hashing 1.2 GB at each start); when it is absent
+or refused, the default model is used, with one line on stderr saying why.
+
 Environment: EMBED_MODEL, EMBED_BACKEND (defaults for the two arguments),
 EMBED_THREADS (default 1), MODELS_DIR (where built model folders go; default
-<repo>/models, git-ignored).
+<repo>/models, git-ignored), TRA_CUU_MODEL_CACHE (fetched models; default
+~/.cache/tra-cuu/models).
 
 Imports are lazy: importing index.embed imports neither torch nor onnxruntime.
 """
@@ -50,6 +59,7 @@ from __future__ import annotations
 
 import logging
 import os
+import sys
 from typing import TYPE_CHECKING
 
 from .base import Embedder
@@ -91,6 +101,10 @@ def load_embedder(model: str | None = None, backend: str | None = None, *,
     if threads is None:
         threads = _env_int("EMBED_THREADS", 1)
 
+    from .models import ALIASES as FETCHED  # stdlib only: keeps the import lazy
+    if model.lower() in FETCHED:
+        return _load_fetched(model.lower(), backend, threads)
+
     if model in DEFAULT_ALIASES:
         backend = backend or DEFAULT_BACKEND
         if backend == "onnx" or backend.startswith("onnx-"):
@@ -118,6 +132,24 @@ def load_embedder(model: str | None = None, backend: str | None = None, *,
         raise ValueError(f"backend {backend!r} only serves {DEFAULT_MODEL}; use 'torch' or 'onnx' for {model!r}")
     from .sbert import SentenceTransformerEmbedder
     return SentenceTransformerEmbedder(model, backend, threads=threads)
+
+
+def _load_fetched(name: str, backend: str | None, threads: int) -> Embedder:
+    """A model fetched into the cache (`python -m index.embed.models fetch`), verified before use;
+    when it is absent or refused, the default model, with one line on stderr saying why."""
+    from .models import ALIASES, FETCH_HINT, verified_folder
+    from .verify import ModelUnavailable
+
+    spec = ALIASES[name]
+    if backend not in (None, "torch"):
+        raise ValueError(f"{spec.name} runs on backend 'torch' only (for now), not {backend!r}")
+    try:
+        folder = verified_folder(spec)
+    except ModelUnavailable as e:
+        print(f"{e}; using {DEFAULT_MODEL} instead (get {spec.name} with `{FETCH_HINT}`)", file=sys.stderr)
+        return load_embedder(DEFAULT_MODEL, backend, threads=threads)
+    from .sbert import SentenceTransformerEmbedder
+    return SentenceTransformerEmbedder(folder, "torch", threads=threads, model_id=spec.model_id)
 
 
 def __getattr__(name: str):
