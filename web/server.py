@@ -9,8 +9,9 @@ import gradio as gr  # noqa: E402
 from fastapi import FastAPI  # noqa: E402
 from fastapi.exceptions import RequestValidationError  # noqa: E402
 from fastapi.middleware.cors import CORSMiddleware  # noqa: E402
+from fastapi_offline import FastAPIOffline  # noqa: E402
 
-from web import api, ui  # noqa: E402
+from web import api, docs, ui  # noqa: E402
 from web.assets import CSS, JS  # noqa: E402
 from web.auth import Auth, AuthMiddleware, FrameMiddleware  # noqa: E402
 from web.limits import UploadLimitMiddleware  # noqa: E402
@@ -32,7 +33,10 @@ def create_app(settings: Settings | None = None, service: Service | None = None,
     settings = settings or Settings()
     service = service or Service(settings)
     auth = Auth(settings)
-    app = FastAPI(title="Tra cứu văn bản – API", description=DESCRIPTION, version="1.0")
+    # /docs (Swagger UI) and /redoc (ReDoc) load their scripts from this app (fastapi-offline), not from a CDN.
+    app = FastAPIOffline(title="Tra cứu văn bản – API", description=DESCRIPTION, version="1.0", redoc_url=None,
+                         swagger_ui_parameters=docs.SWAGGER)
+    app.include_router(docs.router(app.title))
     app.state.service = service
     app.include_router(api.router(service, auth))
     app.add_exception_handler(RequestValidationError, api.invalid_request)

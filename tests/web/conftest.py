@@ -6,6 +6,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -14,6 +15,12 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 START_TIMEOUT = 240
+ARTIFACTS = ROOT / "artifacts"   # screenshots (git-ignored)
+INTRANET = "qa.intranet.test"    # a host name the browser resolves to 127.0.0.1, as an intranet name would be
+FLAGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+         "--disable-background-networking", "--disable-component-update", "--disable-sync",
+         "--disable-dev-shm-usage", "--window-size=1280,1400",
+         f"--host-resolver-rules=MAP {INTRANET} 127.0.0.1"]
 
 
 def free_port() -> int:
@@ -102,3 +109,34 @@ def auth_server(tmp_path_factory, corpus_index):
         "ALLOWED_ORIGINS": ORIGIN})
     yield srv
     srv.stop()
+
+
+def chromium() -> tuple[str, str] | None:
+    binary = shutil.which("chromium") or shutil.which("chromium-browser")
+    driver = shutil.which("chromedriver")
+    return (binary, driver) if binary and driver else None
+
+
+@pytest.fixture(scope="module")
+def browser():
+    found = chromium()
+    try:
+        from selenium import webdriver
+        from selenium.webdriver.chrome.service import Service
+    except ImportError:
+        found = None
+    if found is None:
+        if os.environ.get("CI"):
+            pytest.fail("the browser test needs Debian packages chromium and chromium-driver and pip package selenium")
+        pytest.skip("chromium/chromedriver/selenium not installed (apt-get install chromium chromium-driver)")
+    options = webdriver.ChromeOptions()
+    options.binary_location = found[0]
+    profile = tempfile.mkdtemp(prefix="chromium-profile-")
+    for flag in FLAGS + [f"--user-data-dir={profile}"]:
+        options.add_argument(flag)
+    options.set_capability("goog:loggingPrefs", {"performance": "ALL"})   # every request a page makes
+    driver = webdriver.Chrome(service=Service(found[1]), options=options)
+    driver.set_page_load_timeout(60)
+    yield driver
+    driver.quit()
+    shutil.rmtree(profile, ignore_errors=True)

@@ -1,48 +1,7 @@
 """Headless Chromium (Debian's chromium + chromedriver, driven by Selenium) asks the forest question in the chat."""
 from __future__ import annotations
 
-import os
-import shutil
-import tempfile
-from pathlib import Path
-
-import pytest
-
-ROOT = Path(__file__).resolve().parents[2]
-ARTIFACTS = ROOT / "artifacts"
-FLAGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync",
-         "--disable-dev-shm-usage", "--window-size=1280,1400"]
-
-
-def chromium() -> tuple[str, str] | None:
-    binary = shutil.which("chromium") or shutil.which("chromium-browser")
-    driver = shutil.which("chromedriver")
-    return (binary, driver) if binary and driver else None
-
-
-@pytest.fixture(scope="module")
-def browser():
-    found = chromium()
-    try:
-        from selenium import webdriver
-        from selenium.webdriver.chrome.service import Service
-    except ImportError:
-        found = None
-    if found is None:
-        if os.environ.get("CI"):
-            pytest.fail("the browser test needs Debian packages chromium and chromium-driver and pip package selenium")
-        pytest.skip("chromium/chromedriver/selenium not installed (apt-get install chromium chromium-driver)")
-    options = webdriver.ChromeOptions()
-    options.binary_location = found[0]
-    profile = tempfile.mkdtemp(prefix="chromium-profile-")
-    for flag in FLAGS + [f"--user-data-dir={profile}"]:
-        options.add_argument(flag)
-    driver = webdriver.Chrome(service=Service(found[1]), options=options)
-    driver.set_page_load_timeout(60)
-    yield driver
-    driver.quit()
-    shutil.rmtree(profile, ignore_errors=True)
+from tests.web.conftest import ARTIFACTS
 
 
 def test_chat_answers_with_citation_and_opens_the_document(server, browser):
