@@ -11,6 +11,7 @@ from index import store
 from index.answer import Answer, answer
 from index.answer import figures as figure_spans
 from index.build import Summary, ingest, source_sha
+from index.conversation import LEVELS, confidence, follow_up
 from index.embed import load_embedder
 from index.embed.base import Embedder
 from index.lexical import doc_numbers
@@ -25,7 +26,8 @@ from ingest.readers import READERS, ReadError
 # The public API: the CLI (python -m ingest / python -m index) and web/ import from here only.
 __all__ = ["Engine", "Filters", "MODES", "SearchResponse", "Document", "Metadata", "Summary", "ingest", "source_sha",
            "load_embedder", "IndexMissing", "ModelMismatch", "ReadError", "index_dir", "writer_lock", "live_version",
-           "indexed_documents", "sidecar_path", "supported_types", "format_date", "doc_ref", "figure_spans", "MAX_QUERY"]
+           "indexed_documents", "sidecar_path", "supported_types", "format_date", "doc_ref", "figure_spans", "MAX_QUERY",
+           "follow_up", "confidence", "LEVELS"]
 MAX_QUERY = 1000   # characters; a question is a sentence or two, a pasted clause at most
 
 
