@@ -1,10 +1,10 @@
-"""`python -m bench NAME [options]`: run one benchmark (retrieval, timing, embed, ocr, load, faults)."""
+"""`python -m bench NAME [options]`: run one benchmark (retrieval, timing, embed, ocr, load, faults, alqac)."""
 from __future__ import annotations
 
 import importlib
 import sys
 
-NAMES = ("retrieval", "timing", "embed", "ocr", "load", "faults")
+NAMES = ("retrieval", "timing", "embed", "ocr", "load", "faults", "alqac")
 
 
 def main() -> None:
