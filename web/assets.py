@@ -9,7 +9,19 @@ CSS = """
 .qa-answer { font-size: 16px; padding: 10px 12px; border-left: 4px solid #2f6fde; background: #fafcff; margin: 6px 0; }
 .qa-h { font-weight: 600; margin: 10px 0 4px; }
 .qa-h-others { color: #a0522d; }
-.qa-restored, .qa-meta, .qa-score { color: #666; font-size: 13px; }
+.qa-restored, .qa-meta { color: #666; font-size: 13px; }
+.qa-understood { color: #1d4f91; font-size: 13px; margin: 4px 0; }
+.qa-h-answer { margin-top: 4px; font-size: 13px; color: #555; }
+.qa-ref a { text-decoration: none; color: #2f6fde; font-weight: 600; padding: 0 1px; }
+.qa-cite:target { outline: 2px solid #2f6fde; background: #f3f7ff; }
+.qa-cite { scroll-margin-top: 80px; }
+.qa-confidence { font-size: 13px; margin: 4px 0 8px; padding: 3px 10px; border-radius: 12px; display: inline-block; }
+.qa-conf-high { background: #e6f4ea; color: #1e6b34; }
+.qa-conf-medium { background: #fff4d6; color: #7a5a00; }
+.qa-conf-low { background: #fde8e6; color: #9b2c1f; }
+.qa-why { font-weight: 400; }
+.qa-k { color: #666; }
+.qa-quote-line { font-size: 12px; color: #555; margin: 2px 0 4px; }
 .qa-cites, .qa-results { padding-left: 0; list-style: none; }
 .qa-cite, .qa-result { margin: 8px 0; padding: 8px 10px; border: 1px solid #e3e6eb; border-radius: 8px; }
 .qa-others .qa-cite { border-color: #f0d2c0; background: #fffaf6; }
@@ -22,6 +34,7 @@ CSS = """
 .qa-also { font-size: 13px; color: #333; margin: 2px 0; }
 #qa-docs, #qa-docs * { font-family: system-ui, "Segoe UI", Roboto, Arial, sans-serif !important; font-size: 13px; }
 #qa-lang .wrap { flex-wrap: nowrap; }
+#qa-lang label span { white-space: nowrap; }
 mark.hl { background: #fff2a8; padding: 0 1px; }
 mark.ans { background: #eaf6ea; }
 mark.fig, mark.ans.fig, mark.hl.fig { background: #ffd54f; font-weight: 700; }
@@ -33,6 +46,30 @@ a.cite-link { color: #2f6fde; }
 #qa-modal .bar { display: flex; justify-content: space-between; padding: 6px 12px; background: #f3f4f6; }
 #qa-modal iframe { flex: 1; border: 0; width: 100%; }
 .qa-status { padding: 8px 12px; background: #fff7e0; border-radius: 8px; }
+/* The question box stays on screen (at the bottom) however long the conversation above it grows; Gradio's
+   overflow: hidden would make its container the (never scrolling) box it sticks to: clip does not. */
+.gradio-container { overflow: clip !important; }
+#qa-ask-row { position: sticky; bottom: 0; z-index: 20; background: var(--background-fill-primary, #fff);
+              padding: 6px 0; box-shadow: 0 -6px 8px -6px rgba(0,0,0,.15); }
+/* Phones: title over a one-line language switch, a narrow Ask button, less padding. */
+@media (max-width: 640px) {
+  #qa-header { flex-wrap: wrap !important; gap: 4px !important; }
+  #qa-header > * { flex: 1 1 100% !important; min-width: 0 !important; width: 100% !important; }
+  #qa-header h2 { font-size: 20px; margin: 0 0 2px; }
+  #qa-header p { font-size: 13px; margin: 0; }
+  #qa-header .form { background: none !important; border: 0 !important; }
+  #qa-lang { padding: 4px 8px !important; width: 100% !important; min-width: 0 !important; flex: 1 1 auto !important; }
+  #qa-lang .wrap { gap: 6px !important; }
+  #qa-lang label { padding: 2px 8px !important; }
+  #qa-ask-row { flex-wrap: nowrap !important; gap: 6px !important; padding: 4px 0; }
+  #qa-ask-row [data-testid="block-info"] { display: none; }
+  #qa-question { padding: 4px !important; }
+  #qa-ask-row > * { min-width: 0 !important; }
+  #qa-ask { min-width: 56px !important; max-width: 72px; flex: 0 0 auto !important; }
+  .gradio-container { padding-left: 6px !important; padding-right: 6px !important; }
+  .qa-cite, .qa-result { padding: 6px; }
+  .qa-passage { padding: 4px 6px; }
+}
 """
 
 # Citations open in a modal viewer (an iframe of /view/...); without script they open in a new tab.

@@ -29,7 +29,25 @@ LABELS: dict[str, tuple[str, str]] = {
     "open_doc": ("Mở văn bản", "Open document"),
     "copy": ("Sao chép trích dẫn", "Copy citation"),
     "copied": ("Đã sao chép", "Copied"),
-    "score": ("điểm", "score"),
+    "answer_quoted": ("Trả lời (trích nguyên văn văn bản)", "Answer (quoted from the document, in Vietnamese)"),
+    "confidence": ("Độ tin cậy", "Confidence"),
+    "conf_high": ("cao", "high"),
+    "conf_medium": ("trung bình", "medium"),
+    "conf_low": ("thấp, hãy kiểm tra nguồn", "low, check the source"),
+    "conf_high_why": ("Đoạn trích chứa gần hết các từ của câu hỏi và sát nghĩa với câu hỏi.",
+                      "The passage holds nearly all the question's words and is close to it in meaning."),
+    "conf_medium_why": ("Đoạn trích chỉ khớp một phần với câu hỏi: đọc kỹ nguồn.",
+                        "The passage matches the question only in part: read the source."),
+    "conf_low_why": ("Đoạn trích khớp yếu với câu hỏi; có thể không phải câu trả lời.",
+                     "The passage matches the question weakly; it may not answer it."),
+    "understood": ("Hiểu là", "Understood as"),
+    "cite_as": ("Trích dẫn", "Cite as (Vietnamese)"),
+    "f_number": ("Số", "No."),
+    "f_issuer": ("Cơ quan ban hành", "Issued by"),
+    "f_date": ("Ngày", "Date"),
+    "f_province": ("Tỉnh", "Province"),
+    "f_section": ("Mục", "Section"),
+    "f_type": ("Loại", "Type"),
     "also_in": ("Cũng có trong", "Also in"),
     "took": ("thời gian", "took"),
     "restored": ("Đã hiểu là", "Read as"),
@@ -71,6 +89,22 @@ LABELS: dict[str, tuple[str, str]] = {
     "status_building": ("Đang lập chỉ mục", "Building the index"),
     "status_loading": ("Đang tải chỉ mục", "Loading the index"),
     "done": ("Xong", "Done"),
+    "uploaded": ("Đã tải lên và lập chỉ mục {n} văn bản: {names} ({added} mới, {updated} cập nhật; {chunks} đoạn được "
+                 "nhúng trong {seconds} giây).", "Uploaded and indexed {n} document(s): {names} ({added} new, {updated} "
+                 "updated; {chunks} passages embedded in {seconds} s)."),
+    "removed_file": ("Đã xoá khỏi chỉ mục: {title}. Tệp tải lên cũng đã được xoá.",
+                     "Removed from the index: {title}. The uploaded file was deleted too."),
+    "removed_index": ("Đã xoá khỏi chỉ mục: {title}. Tệp nguồn vẫn ở thư mục văn bản; lập chỉ mục lại sẽ đưa văn bản trở lại.",
+                      "Removed from the index: {title}. Its source file stays in the corpus folder; re-indexing brings it back."),
+    "reindexed": ("Đã lập chỉ mục lại: {added} văn bản mới, {updated} cập nhật, {removed} bị loại, {unchanged} không đổi.",
+                  "Re-indexed: {added} new, {updated} updated, {removed} removed, {unchanged} unchanged."),
+    "unreadable": ("Không đọc được", "Could not be read"),
+    "meta_saved": ("Đã lưu thông tin văn bản vào {sidecar} và lập chỉ mục lại.",
+                   "Saved the metadata to {sidecar} and re-indexed the document."),
+    "build_progress": ("Lần khởi động đầu: đang lập chỉ mục các văn bản, xong {percent}%. Có thể hỏi khi hoàn tất.",
+                       "First start: indexing the documents, {percent}% done. Questions can be asked when it finishes."),
+    "load_progress": ("Đang tải chỉ mục…", "Loading the index…"),
+    "start_failed": ("Không mở được chỉ mục", "The index could not be opened"),
     "error": ("Lỗi", "Error"),
     "login": ("Đăng nhập", "Log in"),
     "logout": ("Đăng xuất", "Log out"),
@@ -95,6 +129,13 @@ EXAMPLES = {
            "che phu rung 2024",
            "How many new-style rural communes are planned for 2024?"],
 }
+
+
+# Document types in English, shown beside the Vietnamese name.
+DOC_TYPES = {"Nghị quyết": "Resolution", "Kế hoạch": "Plan", "Chương trình hành động": "Action programme",
+             "Quyết định": "Decision", "Chỉ thị": "Directive", "Báo cáo": "Report", "Thông báo": "Notice",
+             "Kết luận": "Conclusion", "Công văn": "Official letter", "Luật": "Law", "Nghị định": "Decree",
+             "Thông tư": "Circular"}
 
 
 def t(key: str, lang: str = "vi") -> str:

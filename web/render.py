@@ -7,7 +7,7 @@ from urllib.parse import quote
 
 from index.engine import figure_spans
 from index.engine import format_date
-from web.i18n import t
+from web.i18n import DOC_TYPES, t
 
 Spans = list[tuple[int, int]] | list[list[int]]
 Highlighter = Callable[[str], Spans]
@@ -61,12 +61,17 @@ def lines_label(cite: dict, lang: str) -> str:
 
 
 def source_line(cite: dict, lang: str) -> str:
-    """Title — issuer · date · province · section · lines, each part escaped."""
+    """Title, then labelled fields (type in English, number, issuer, date, province, section, lines), all escaped."""
     doc = cite["doc"]
-    parts = [doc.get("issuer"), format_date(doc.get("date")), doc.get("province"), cite.get("section"),
-             lines_label(cite, lang)]
-    rest = " · ".join(f'<span class="qa-src-part">{esc(p)}</span>' for p in parts if p)
-    return f'<span class="qa-src-title">{esc(doc.get("title"))}</span>' + (f" — {rest}" if rest else "")
+    kind = doc.get("type")
+    kind = f"{DOC_TYPES[kind]} ({kind})" if lang == "en" and kind in DOC_TYPES else kind if lang == "en" else None
+    fields = [("f_type", kind), ("f_number", doc.get("number")), ("f_issuer", doc.get("issuer")),
+              ("f_date", format_date(doc.get("date"))), ("f_province", doc.get("province")), ("f_section", cite.get("section"))]
+    parts = [f'<span class="qa-src-part qa-{key[2:]}"><span class="qa-k">{esc(t(key, lang))}:</span> {esc(value)}</span>'
+             for key, value in fields if value]
+    if lines_label(cite, lang):
+        parts.append(f'<span class="qa-src-part">{esc(lines_label(cite, lang))}</span>')
+    return f'<span class="qa-src-title">{esc(doc.get("title"))}</span>' + (f" — {' · '.join(parts)}" if parts else "")
 
 
 def cite_link(cite: dict, lang: str, label: str | None = None) -> str:
@@ -93,19 +98,35 @@ def passage(text: str, highlight: Highlighter | None, sentence: str | None = Non
     return marked(text, layers)
 
 
-def answer_html(result: dict, lang: str, highlight: Highlighter | None = None) -> str:
-    """The reply to a question: the answering sentence, numbered citations, other documents' figures."""
+def confidence_html(level: str, lang: str) -> str:
+    """"Confidence: high" in plain words, with why for a medium or low one; nothing for "none" (no answer says so)."""
+    if level not in ("high", "medium", "low"):
+        return ""
+    why = t(f"conf_{level}_why", lang)
+    note = f' <span class="qa-why">{esc(why)}</span>' if level != "high" else ""
+    return (f'<div class="qa-confidence qa-conf-{level}" title="{esc(why)}">{esc(t("confidence", lang))}: '
+            f'<b>{esc(t(f"conf_{level}", lang))}</b>{note}</div>')
+
+
+def answer_html(result: dict, lang: str, highlight: Highlighter | None = None, turn: int = 0,
+                level: str | None = None, read_as: str | None = None) -> str:
+    """The reply to a question: how it was read, the answering sentence with [n] links to its numbered citations
+    (ids qa-c<turn>-<n>), how sure it is, the citations and other documents' figures."""
+    out = [f'<div class="qa-understood">{esc(t("understood", lang))}: {esc(read_as)}</div>'] if read_as else []
     found = result.get("answer")
     if not found:
-        return f'<div class="qa-noanswer">{esc(t("no_answer", lang))}</div>'
+        return "".join(out) + f'<div class="qa-noanswer">{esc(t("no_answer", lang))}</div>'
     cites = found["citations"]
-    refs = "".join(f'<sup class="qa-ref">[{n}]</sup>' for n in range(1, len(cites) + 1))
-    out = [f'<div class="qa-answer">{marked(found["text"], [("fig", found["figures"])])} {refs}</div>']
+    refs = "".join(f'<sup class="qa-ref"><a href="#qa-c{turn}-{n}">[{n}]</a></sup>' for n in range(1, len(cites) + 1))
+    out.append(f'<div class="qa-h qa-h-answer">{esc(t("answer_quoted", lang))}</div>'
+               f'<div class="qa-answer" lang="vi">{marked(found["text"], [("fig", found["figures"])])} {refs}</div>')
+    out.append(confidence_html(level or "", lang))
     if result.get("restored"):
         out.append(f'<div class="qa-restored">{esc(t("restored", lang))}: {esc(result["restored"])}</div>')
     out.append(f'<div class="qa-h">{esc(t("sources", lang))}</div><ol class="qa-cites">')
     for n, cite in enumerate(cites, start=1):
-        out.append(_citation(n, cite, lang, passage(cite["text"], highlight, found["text"], found["figures"])))
+        out.append(_citation(n, cite, lang, passage(cite["text"], highlight, found["text"], found["figures"]),
+                             anchor=f"qa-c{turn}-{n}"))
     out.append("</ol>")
     others = found.get("other_figures") or []
     if others:
@@ -121,9 +142,13 @@ def answer_html(result: dict, lang: str, highlight: Highlighter | None = None) -
     return "".join(out)
 
 
-def _citation(n: int, cite: dict, lang: str, body: str, lead: str = "") -> str:
-    return (f'<li class="qa-cite" value="{n}"><div class="qa-cite-head"><b>[{n}]</b> {source_line(cite, lang)}</div>'
-            f'{lead}<blockquote class="qa-passage">{body}</blockquote>'
+def _citation(n: int, cite: dict, lang: str, body: str, lead: str = "", anchor: str = "") -> str:
+    ident = f' id="{esc(anchor)}"' if anchor else ""
+    # In English the Vietnamese reference is shown as the one to quote; in Vietnamese the source line says it.
+    quote_line = (f'<div class="qa-quote-line"><span class="qa-k">{esc(t("cite_as", lang))}:</span> '
+                  f'<span class="qa-quote" lang="vi">{esc(cite["quote"])}</span></div>') if cite.get("quote") and lang == "en" else ""
+    return (f'<li class="qa-cite" value="{n}"{ident}><div class="qa-cite-head"><b>[{n}]</b> {source_line(cite, lang)}</div>'
+            f'{lead}<blockquote class="qa-passage" lang="vi">{body}</blockquote>{quote_line}'
             f'<div class="qa-actions">{cite_link(cite, lang)} {copy_button(cite.get("quote"), lang)}</div></li>')
 
 
@@ -135,20 +160,21 @@ def chat_html(turns: list[tuple[str, str]], lang: str) -> str:
                    for q, reply in turns)
 
 
-def results_html(result: dict, lang: str) -> str:
-    """Search results: passage with highlights, citation line, score, also-in sources, copy and open."""
+def results_html(result: dict, lang: str, level: str | None = None) -> str:
+    """Search results: passage with highlights, citation line, also-in sources, copy and open (no raw score: it means
+    nothing to a reader; the API and the CSV keep it)."""
     rows = result.get("results") or []
     if not rows:
         return f'<div class="qa-noanswer">{esc(t("no_results", lang))}</div>'
-    out = [f'<div class="qa-meta">{len(rows)} {esc(t("results_n", lang))} · {esc(t("took", lang))} '
+    out = [confidence_html(level or "", lang),
+           f'<div class="qa-meta">{len(rows)} {esc(t("results_n", lang))} · {esc(t("took", lang))} '
            f'{esc(result.get("took_ms"))} ms</div><ol class="qa-results">']
     for row in rows:
         also = "".join(f'<div class="qa-also">{esc(t("also_in", lang))}: {source_line(c, lang)} {cite_link(c, lang)}</div>'
                        for c in row.get("also_in") or [])
         out.append(f'<li class="qa-result" value="{row["rank"]}"><blockquote class="qa-passage">'
                    f'{marked(row["text"], [("hl", row.get("highlights") or [])])}</blockquote>'
-                   f'<div class="qa-cite-head">{source_line(row, lang)} '
-                   f'<span class="qa-score">{esc(t("score", lang))} {row["score"]:.4f}</span></div>{also}'
+                   f'<div class="qa-cite-head">{source_line(row, lang)}</div>{also}'
                    f'<div class="qa-actions">{cite_link(row, lang)} {copy_button(row.get("quote"), lang)}'
                    f'<span class="qa-quote">{esc(row.get("quote"))}</span></div></li>')
     out.append("</ol>")

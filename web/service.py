@@ -124,6 +124,14 @@ class Service:
         with self._queries:
             return engine.search(query, k=k, filters=filters, mode=mode, accent_insensitive=accent_insensitive).model_dump()
 
+    def provinces(self) -> set[str]:
+        """Provinces the indexed documents are about (a follow-up question may name one); none while loading."""
+        try:
+            docs = self.engine.documents.values()
+        except NotReady:
+            return set()
+        return {d.meta.province for d in docs if d.meta.province}
+
     def highlighter(self, question: str):
         """text -> spans of the question's words (and their restored or glossary forms) in `text`."""
         return self.engine.highlighter(question)

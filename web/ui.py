@@ -24,12 +24,12 @@ def build(service: Service, auth: Auth) -> gr.Blocks:
     # Files given to the upload box stay in Gradio's cache (under $TMPDIR/gradio): drop them after an hour.
     with gr.Blocks(title=t("app_title"), analytics_enabled=False, delete_cache=(3600, 3600)) as demo:
         lang = gr.State("vi")
-        with gr.Row(equal_height=True):
+        with gr.Row(equal_height=True, elem_id="qa-header"):
             header = gr.Markdown(f"## {t('app_title')}\n{t('subtitle')}")
             toggle = gr.Radio([("Tiếng Việt", "vi"), ("English", "en")], value="vi", label=t("lang"), scale=0,
                               min_width=220, elem_id="qa-lang")
             logout = gr.HTML(f'<a href="/logout">{esc(t("logout"))}</a>' if auth.on else "", js_on_load=None,
-                             scale=0, min_width=80)
+                             scale=0, min_width=80, visible=auth.on)
         status = gr.HTML(status_html(service, "vi"), js_on_load=None)
         timer = gr.Timer(2.0, active=not service.ready)
         with gr.Tabs():

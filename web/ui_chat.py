@@ -1,8 +1,9 @@
-"""The chat panel (also the whole embed view): question, answer with citations, example questions."""
+"""The chat panel (also the whole embed view): question, answer with citations and confidence, follow-ups, examples."""
 from __future__ import annotations
 
 import gradio as gr
 
+from index.engine import confidence, follow_up
 from web.i18n import EXAMPLES, t
 from web.render import answer_html, chat_html, esc
 from web.service import NotReady, Service
@@ -11,18 +12,27 @@ MAX_TURNS = 20
 
 
 def render(service: Service, turns: list, lang: str, newest_first: bool = False) -> str:
-    """The conversation in `lang`; turns are (question, engine result or error message)."""
-    shown = []
-    for question, result in turns:
+    """The conversation in `lang`; turns are (question, engine result or error message, question as read or None)."""
+    shown, provinces = [], service.provinces()
+    for n, (question, result, read_as) in enumerate(turns):
         if isinstance(result, str):
             shown.append((question, f'<div class="qa-noanswer">{esc(result)}</div>'))
             continue
         try:
-            highlight = service.highlighter(question)
+            highlight = service.highlighter(read_as or question)
         except NotReady:
             highlight = None
-        shown.append((question, answer_html(result, lang, highlight)))
+        shown.append((question, answer_html(result, lang, highlight, turn=n, level=confidence(result, provinces),
+                                            read_as=read_as)))
     return chat_html(shown[::-1] if newest_first else shown, lang)
+
+
+def read(service: Service, history: list, text: str) -> str | None:
+    """`text` read with the previous question's topic when it is a follow-up ("Còn Bắc Giang thì sao?"), else None."""
+    if not history or isinstance(history[-1][1], str):
+        return None
+    question, _, read_as = history[-1]
+    return follow_up(read_as or question, text, service.provinces())
 
 
 def build(service: Service, lang_state: gr.State, compact: bool = False) -> dict:
@@ -31,7 +41,7 @@ def build(service: Service, lang_state: gr.State, compact: bool = False) -> dict
     chat = gr.HTML(chat_html([], "vi"), elem_classes="qa-chat", elem_id="qa-chat", js_on_load=None, render=False)
     if not compact:
         chat.render()
-    with gr.Row(equal_height=True):
+    with gr.Row(equal_height=True, elem_id="qa-ask-row"):
         question = gr.Textbox(label=t("question"), placeholder=t("question_ph"), lines=1, max_lines=4, scale=6,
                               elem_id="qa-question", show_label=not compact, autofocus=not compact)
         ask = gr.Button(t("ask"), variant="primary", scale=1, min_width=80, elem_id="qa-ask")
@@ -47,13 +57,14 @@ def build(service: Service, lang_state: gr.State, compact: bool = False) -> dict
         text = (text or "").strip()
         if not text:
             return gr.update(), text, history, gr.update()
+        read_as = read(service, history, text)
         try:
-            result = service.search(text, k=5)
+            result = service.search(read_as or text, k=5)
         except NotReady as err:
             result = f"{t('status_loading', lang)}: {err}"
         except ValueError as err:
             result = f"{t('error', lang)}: {err}"
-        history = (history + [(text, result)])[-MAX_TURNS:]
+        history = (history + [(text, result, read_as)])[-MAX_TURNS:]
         return render(service, history, lang, compact), "", history, gr.update(visible=False)
 
     outputs = [chat, question, turns, examples_box]

@@ -14,6 +14,9 @@ from index.engine import supported_types
 from web.uploads import UploadError
 
 FIELDS = ("type", "title", "number", "issuer", "province", "date", "signer")
+# Removing asks first in the browser; cancelled, the handler gets no document and changes nothing.
+CONFIRM_REMOVE = (f"(doc, lang) => (!doc || window.confirm(lang === 'en' ? {t('confirm_remove', 'en')!r} : "
+                  f"{t('confirm_remove', 'vi')!r})) ? [doc, lang] : [null, lang]")
 COLUMNS = ("title", "type", "number", "issuer", "date", "province", "chunks", "source")
 
 
@@ -26,6 +29,12 @@ def table(service: Service, lang: str) -> dict:
              d.meta.province or "", len(d.chunks), d.source] for d in docs]
     headers = [t({"title": "document", "date": "date_col"}.get(c, c), lang) for c in COLUMNS]
     return gr.update(value={"data": rows or [[""] * len(COLUMNS)], "headers": headers})
+
+
+def number(value: float, lang: str) -> str:
+    """0.5 -> "0,5" in Vietnamese, "0.5" in English."""
+    text = f"{value:.1f}"
+    return text.replace(".", ",") if lang == "vi" else text
 
 
 def doc_choices(service: Service) -> list[tuple[str, str]]:
@@ -82,10 +91,10 @@ def build(service: Service, auth: Auth, lang_state: gr.State) -> dict:
         finally:
             for _, handle in handles:
                 handle.close()
-        names = esc(", ".join(d["title"] or d["path"] for d in out["documents"]))
+        names = ", ".join(d["title"] or d["path"] for d in out["documents"])
         s = out["summary"]
-        return (f"**{t('done', lang)}:** {names} (+{s['added']} ~{s['updated']}, {s['chunks_embedded']} chunks, "
-                f"{s['seconds']:.1f} s)"), *listing(lang)
+        return esc(t("uploaded", lang).format(n=len(out["documents"]), names=names, added=s["added"], updated=s["updated"],
+                                              chunks=s["chunks_embedded"], seconds=number(s["seconds"], lang))), *listing(lang)
 
     def remove(doc_id, lang, request: gr.Request):
         if not admin(request):
@@ -93,10 +102,11 @@ def build(service: Service, auth: Auth, lang_state: gr.State) -> dict:
         if not doc_id:
             return "", *listing(lang)
         try:
+            title = service.document(doc_id).meta.title or doc_id
             out = service.delete(doc_id)
         except (NotFound, NotReady) as err:
             return fail(lang, err), *listing(lang)
-        return f"**{t('done', lang)}:** {esc(doc_id)} ({'file deleted' if out['file_deleted'] else 'index only'})", *listing(lang)
+        return esc(t("removed_file" if out["file_deleted"] else "removed_index", lang).format(title=title)), *listing(lang)
 
     def reindex(lang, request: gr.Request, progress=gr.Progress()):
         if not admin(request):
@@ -105,9 +115,8 @@ def build(service: Service, auth: Auth, lang_state: gr.State) -> dict:
             s = service.reindex(progress=lambda f, m: progress(f, desc=m))
         except NotReady as err:
             return fail(lang, err), *listing(lang)
-        errors = esc("; ".join(f"{e['path']}: {e['reason']}" for e in s["errors"]))
-        return (f"**{t('done', lang)}:** +{s['added']} ~{s['updated']} -{s['removed']} ={s['unchanged']}"
-                + (f" — {errors}" if errors else "")), *listing(lang)
+        errors = "; ".join(f"{e['path']}: {e['reason']}" for e in s["errors"])
+        return esc(t("reindexed", lang).format(**s) + (f" {t('unreadable', lang)}: {errors}" if errors else "")), *listing(lang)
 
     def load_meta(doc_id):
         try:
@@ -132,11 +141,11 @@ def build(service: Service, auth: Auth, lang_state: gr.State) -> dict:
             out = service.save_metadata(doc_id, changed)
         except (NotFound, NotReady, ValueError) as err:
             return fail(lang, err), *listing(lang)
-        return f"**{t('done', lang)}:** {esc(out['sidecar'])}", *listing(lang)
+        return esc(t("meta_saved", lang).format(sidecar=out["sidecar"])), *listing(lang)
 
     outs = [message, grid, picked]
     upload_btn.click(upload, [files, lang_state], outs, concurrency_limit=1)
-    remove_btn.click(remove, [picked, lang_state], outs, concurrency_limit=1)
+    remove_btn.click(remove, [picked, lang_state], outs, concurrency_limit=1, js=CONFIRM_REMOVE)
     reindex_btn.click(reindex, [lang_state], outs, concurrency_limit=1)
     save_btn.click(save, [picked, lang_state, *boxes.values()], outs, concurrency_limit=1)
     picked.change(load_meta, [picked], list(boxes.values()))

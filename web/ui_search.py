@@ -7,7 +7,7 @@ from pathlib import Path
 
 import gradio as gr
 
-from index.engine import Filters
+from index.engine import Filters, confidence
 from web.export import results_csv
 from web.i18n import t
 from web.render import esc, results_html
@@ -33,6 +33,11 @@ def filter_choices(service: Service, lang: str) -> dict[str, list]:
     titles = sorted(((d.meta.title or d.source)[:90], d.id) for d in docs)
     return {"province": everything + [(p, p) for p in provinces], "type": everything + [(x, x) for x in types],
             "year": everything + [(y, y) for y in years], "document": everything + titles}
+
+
+def level(service: Service, result: dict, mode: str = "smart") -> str | None:
+    """How sure the answer leading smart results is; phrase and number modes give no answer to judge."""
+    return confidence(result, service.provinces()) if mode == "smart" and result.get("answer") else None
 
 
 def build(service: Service, lang_state: gr.State) -> dict:
@@ -63,7 +68,8 @@ def build(service: Service, lang_state: gr.State) -> dict:
         EXPORTS.mkdir(parents=True, exist_ok=True)
         path = EXPORTS / f"ket-qua-{time.strftime('%Y%m%d-%H%M%S')}-{time.monotonic_ns() % 10**6}.csv"
         path.write_text(results_csv(result), encoding="utf-8")
-        return results_html(result, lang), result, gr.update(value=str(path), visible=bool(result["results"]))
+        return (results_html(result, lang, level(service, result, mode_value)), result,
+                gr.update(value=str(path), visible=bool(result["results"])))
 
     inputs = [query, mode, accents, k, *drops.values(), lang_state]
     go.click(run, inputs, [results, last, csv], concurrency_limit=4)
@@ -77,7 +83,7 @@ def build(service: Service, lang_state: gr.State) -> dict:
         return [gr.update(label=t("query", lang)), gr.update(value=t("search", lang)),
                 gr.update(choices=mode_choices(lang), label=t("mode", lang)), gr.update(label=t("accents", lang)),
                 gr.update(label=t("k", lang)), *refresh(lang), gr.update(label=t("csv", lang)),
-                results_html(result, lang) if result else gr.update()]
+                results_html(result, lang, level(service, result)) if result else gr.update()]
 
     return {"last": last, "relabel": relabel, "refresh": refresh, "filters": list(drops.values()),
             "labelled": [query, go, mode, accents, k, *drops.values(), csv, results]}

@@ -44,6 +44,37 @@ def test_answer_html_escapes_documents_and_marks_figures():
     assert "Văn bản khác nêu số liệu khác" in out and "Lạng Sơn:" in out
 
 
+def test_answer_refs_link_to_their_citations_and_confidence_is_in_words():
+    result = {"answer": {"text": "Tỷ lệ đạt 64,6%.", "figures": [], "citations": [cite("a"), cite("b")], "other_figures": []},
+              "restored": None}
+    out = render.answer_html(result, "vi", turn=3, level="medium", read_as=f"Tỷ lệ {EVIL}")
+    assert '<a href="#qa-c3-1">[1]</a>' in out and '<a href="#qa-c3-2">[2]</a>' in out
+    assert 'id="qa-c3-1"' in out and 'id="qa-c3-2"' in out
+    assert "Độ tin cậy: <b>trung bình</b>" in out and "0." not in out
+    assert "Hiểu là: Tỷ lệ &lt;script&gt;" in out and "<script>" not in out
+    assert "Confidence: <b>high</b>" in render.answer_html(result, "en", level="high")
+
+
+def test_citations_are_labelled_in_english_and_keep_the_vietnamese_quote():
+    row = cite("Tỷ lệ đạt 64,6%.")
+    row["doc"].update(type="Nghị quyết", number="12/NQ-HĐND")
+    result = {"answer": {"text": "Tỷ lệ đạt 64,6%.", "figures": [], "citations": [row], "other_figures": []}}
+    en = render.answer_html(result, "en", level="high")
+    for label in ("Answer (quoted from the document, in Vietnamese)", "Type:</span> Resolution (Nghị quyết)",
+                  "No.:</span> 12/NQ-HĐND", "Issued by:</span> UBND", "Date:</span> 08/12/2023",
+                  "Province:</span> Lạng Sơn", "Section:</span> II › 3", "lines 56–57", "Cite as (Vietnamese):"):
+        assert label in en, label
+    assert 'lang="vi">Nghị quyết &quot;&lt;script&gt;' in en            # the quotable reference, escaped
+    vi = render.answer_html(result, "vi", level="high")
+    assert "Số:</span> 12/NQ-HĐND" in vi and "Ngày:</span> 08/12/2023" in vi and "Cite as" not in vi
+
+
+def test_search_results_show_no_raw_score():
+    row = dict(cite("Tỷ lệ đạt 64,6%."), rank=1, score=0.0489, highlights=[], also_in=[])
+    out = render.results_html({"results": [row], "took_ms": 5}, "vi", "high")
+    assert "0.0489" not in out and "điểm" not in out and "Độ tin cậy: <b>cao</b>" in out
+
+
 def test_no_answer_is_plain():
     assert "Không tìm thấy" in render.answer_html({"answer": None, "results": []}, "vi")
     assert "No answer" in render.answer_html({"answer": None, "results": []}, "en")
