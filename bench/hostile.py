@@ -1,4 +1,4 @@
-"""Hostile files for the fault benchmark and the limit tests: zip and Flate bombs, one huge line, too many passages."""
+"""Hostile files for the fault benchmark and the limit tests: zip and Flate bombs, costly PDF pages, one huge line, too many passages."""
 from __future__ import annotations
 
 import io
@@ -98,6 +98,30 @@ def pdf_bomb(mb: int) -> bytes:
     return pdf_file([text_page("Dieu 1. Trong moi 500 ha rung ngap man tai huyen ven bien."), flate_bomb(mb)])
 
 
+def text_drawing_pdf(mb: float) -> bytes:
+    """One page whose content stream is `mb` MB of text-drawing commands (~16 characters each, every
+    one at its own place on the page): cheap to inflate, costly for pdfminer, which makes an object
+    of every character and lays the page out before any limit can count them."""
+    lines, size, n = [b"BT /F1 6 Tf"], 0, 0
+    while size < mb * MB:
+        line = b"1 0 0 1 %d %d Tm (Trong moi %04d ha) Tj" % (20 + n // 800, 20 + n % 800, n % 10_000)
+        lines.append(line)
+        size += len(line) + 1
+        n += 1
+    return pdf_file([flate(b"\n".join(lines + [b"ET"]))])
+
+
+def broken_zlib_pdf(mb: int) -> bytes:
+    """A readable first page, then a page whose zlib data (`mb` MB of spaces after a line of text)
+    is cut short, its /Length with it: pdfminer repairs it by inflating a byte at a time and
+    appending to what it has, a cost of input x output (8 MB of output took 12-20 s, 16 MB 51 s)."""
+    data = b"BT /F1 12 Tf 72 720 Td (Dieu 2. Trong moi 500 ha rung.) Tj ET" + b" " * (mb * MB)
+    packed = zlib.compress(data, 9)
+    cut = packed[:len(packed) - 64]
+    broken = b"<< /Length %d /Filter /FlateDecode >>\nstream\n" % len(cut) + cut + b"\nendstream"
+    return pdf_file([text_page("Dieu 1. Trong moi 500 ha rung ngap man tai huyen ven bien."), broken])
+
+
 SMALL_TEXT = "NGHỊ QUYẾT\n\nĐiều 1. Trồng mới 500 ha rừng ngập mặn ven biển.\n".encode()
 
 
@@ -123,6 +147,8 @@ def _writer(name: str, build):
 HOSTILE = {
     "docx zip bomb, 1 GiB declared": _writer("bom.docx", lambda: docx_bomb(1024)),
     "PDF Flate bomb, 1 GiB": _writer("bom.pdf", lambda: pdf_bomb(1024)),
+    "PDF page of 1 MB of text-drawing commands": _writer("chu-day.pdf", lambda: text_drawing_pdf(1)),
+    "PDF page with 16 MB of zlib data cut short": _writer("zlib-hong.pdf", lambda: broken_zlib_pdf(16)),
     "one 3.9M-character line": _writer("dong-dai.txt", long_line),
     "10,500 passages": _writer("nhieu-doan.txt", many_chunks),
     "binary noise named .txt": _writer("nhieu.txt", lambda: bytes(range(256)) * 4096),

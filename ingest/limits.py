@@ -73,3 +73,16 @@ MAX_PAGES = _limit("INGEST_MAX_PAGES", 2_000, "pages")  # PDF pages and image fr
 # 600 dpi is 35 million pixels, an A3 page at 400 dpi 31 million; Pillow holds 1-4 bytes a pixel
 # several times over (decoded, greyscale, median filter, PNG for Tesseract).
 MAX_IMAGE_PIXELS = _limit("INGEST_MAX_IMAGE_PIXELS", 50_000_000, "pixels")
+
+# Reading itself, in a child process (ingest/sandbox.py): the backstop for what the checks above cannot
+# see before it happens: pdfminer's cost per character (1 MB of text-drawing commands on one page: 64 s,
+# 961 MB), its byte-by-byte repair of broken zlib data (16 MB cut short: 23-51 s), streams the scan cannot
+# inflate (encrypted, LZW, zlib inside ASCII85), trafilatura on odd HTML, Tesseract on a big scan.
+# Legitimate reads need ~130 MB for a PDF page rendered for OCR, ~430 MB for a 49-megapixel image.
+MAX_READ_MB = _limit("INGEST_MAX_READ_MB", 1_024, "MB")  # the reader's address space
+# A text PDF reads at ~0.25 s a page, ~12,000 characters a second here (the Civil Code, ~250,000
+# characters: ~20 s); past ~700,000 characters a slow machine needs more.
+MAX_READ_SECONDS = _limit("INGEST_MAX_READ_SECONDS", 60, "seconds")  # wall clock for one file, OCR aside
+# OCR of a long scan is legitimately slow (~5 s an A4 page at 300 dpi here): each page or frame sent to
+# OCR adds this to the file's time, and it is Tesseract's own timeout for the page.
+MAX_OCR_PAGE_SECONDS = _limit("INGEST_MAX_OCR_PAGE_SECONDS", 120, "seconds")

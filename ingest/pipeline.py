@@ -5,7 +5,7 @@ import hashlib
 from pathlib import Path
 
 from core.document import Document
-from ingest import limits, readers
+from ingest import limits, readers, sandbox
 from ingest.chunk import chunk_blocks
 from ingest.clean import blocks as clean_blocks
 from ingest.metadata import apply_overrides, extract, read_sidecar, sidecar_path
@@ -66,10 +66,10 @@ def file_sha(path: Path, version: str, sidecar: Path | None = None) -> str:
 
 
 def build_document(path: Path, source: str, sha: str) -> Document:
-    """Read, clean, describe and chunk one file. Raises readers.ReadError / ValueError with a reason,
-    also for a document over the character limit (checked before cleaning) or the chunk limit
-    (checked before anything is embedded)."""
-    extracted = readers.read(path)
+    """Read (in a child process limited in memory and time, ingest/sandbox.py), clean, describe and
+    chunk one file. Raises readers.ReadError / ValueError with a reason, also for a document over the
+    character limit (checked before cleaning) or the chunk limit (checked before anything is embedded)."""
+    extracted = sandbox.read_isolated(path)
     limits.MAX_CHARS.check(len(extracted.text), "document too long")
     paragraphs = clean_blocks(extracted.text)
     if not paragraphs:

@@ -47,6 +47,11 @@ def reader_for(path: Path) -> Reader:
     return getattr(importlib.import_module(f"ingest.readers.{module}"), function)
 
 
+def ocr_page_started() -> None:
+    """Called before each page or image frame is rendered and sent to OCR. The sandbox's worker
+    (ingest/sandbox.py) replaces it to tell its parent, which then allows the file more time."""
+
+
 def read(path: Path) -> Extracted:
     """Read one file; raises ReadError with a one-line reason for anything unusable."""
     reader = reader_for(path)

@@ -19,13 +19,12 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from ingest import limits
+from ingest import limits, readers
 from ingest.readers import Extracted, ReadError
 from ingest.readers.text import check_size
 
 LANG = "vie"
 NEEDS_OCR = "needs OCR: install tesseract-ocr and tesseract-ocr-vie"
-TIMEOUT = 300  # seconds for one page
 TERMINAL = tuple(".:;!?)")
 BLOCK_START = re.compile(r"^(?:[-–•+*]\s|\d+(?:\.\d+)*[.)]\s|[IVXLC]+[.)-]\s|[a-zđ][.)]\s|(?:Điều|Chương|Mục|Phần)\s+[\dIVXLC]+)")
 
@@ -75,11 +74,12 @@ def ocr_lines(image) -> list[Line]:
     png = io.BytesIO()
     image.save(png, format="PNG")
     env = dict(os.environ, OMP_THREAD_LIMIT="1")  # one page at a time, one core: no thread thrash
+    seconds = limits.MAX_OCR_PAGE_SECONDS.value
     try:
         done = subprocess.run([exe, "stdin", "stdout", "-l", LANG, "--psm", "3", "tsv"], input=png.getvalue(),
-                              capture_output=True, timeout=TIMEOUT, env=env)
+                              capture_output=True, timeout=seconds, env=env)
     except subprocess.TimeoutExpired:
-        raise ReadError(f"OCR took longer than {TIMEOUT} s for one page") from None
+        raise ReadError(f"OCR of one page took over {seconds:,} s ({limits.MAX_OCR_PAGE_SECONDS.env})") from None
     if done.returncode != 0:
         reason = done.stderr.decode("utf-8", "replace").strip().splitlines()
         raise ReadError(f"OCR failed: {reason[-1] if reason else f'tesseract exit code {done.returncode}'}")
@@ -130,6 +130,7 @@ def read_image(path: Path) -> Extracted:
     pages: list[int] = []
     for number, frame in enumerate(ImageSequence.Iterator(image), start=1):
         check_pixels(frame.width, frame.height, f"image frame {number} too large")
+        readers.ocr_page_started()
         for paragraph in paragraphs(ocr_lines(frame)):
             text_lines += [paragraph, ""]
             pages += [number, number]

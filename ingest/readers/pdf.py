@@ -25,7 +25,7 @@ import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
-from ingest import legacy, limits
+from ingest import legacy, limits, readers
 from ingest.readers import Extracted, ReadError
 from ingest.readers.image import Line, check_pixels, ocr_lines, paragraphs, tesseract
 from ingest.readers.text import check_size
@@ -169,6 +169,7 @@ def _page(page) -> _Page:
         tesseract()  # says "needs OCR" before the slow render when tesseract is missing
         scale = OCR_DPI / 72
         check_pixels(page.width * scale, page.height * scale, f"page {page.page_number} too large to OCR at {OCR_DPI} dpi")
+        readers.ocr_page_started()
         image = page.to_image(resolution=OCR_DPI).original
         return _Page(ocr_lines(image), image.height, set(), ocr=True)
     lines, encodings = [], set()

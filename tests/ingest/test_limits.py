@@ -1,9 +1,11 @@
-"""Hostile inputs are refused before they are expanded (ingest/limits.py).
+"""Hostile inputs are refused before they are expanded (ingest/limits.py), or stopped by the reader's
+memory and time limits (ingest/sandbox.py).
 
-Through the public CLI: a .docx zip bomb, a PDF FlateDecode bomb, one huge line of text, a document
-over the chunk limit, hidden files. Each run must list the file in `errors` with a one-line reason
-naming its limit, take bounded time and memory, ingest the good file of the same run, and keep the
-indexed version of the file that went bad. Then the pure checks, in process.
+Through the public CLI: a .docx zip bomb, a PDF FlateDecode bomb, a PDF page costly for pdfminer, a
+PDF with broken zlib data, one huge line of text, a document over the chunk limit, hidden files. Each
+run must list the file in `errors` with a one-line reason naming its limit, take bounded time and
+memory, ingest the good file of the same run, and keep the indexed version of the file that went bad.
+Then the pure checks, in process, and the reader's child process on its own.
 """
 from __future__ import annotations
 
@@ -12,8 +14,10 @@ import json
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
+import threading
 import time
 import zipfile
 import zlib
@@ -22,10 +26,10 @@ from pathlib import Path
 import pytest
 
 from index import store
-from ingest import limits
+from ingest import limits, sandbox
 from ingest.readers import ReadError, read
-from bench.hostile import (SMALL_TEXT, docx_bomb, flate, flate_bomb, long_line, many_chunks, pdf_bomb, pdf_file,
-                           replace_member, small_docx, small_pdf, text_page)
+from bench.hostile import (SMALL_TEXT, broken_zlib_pdf, docx_bomb, flate, flate_bomb, long_line, many_chunks, pdf_bomb,
+                           pdf_file, replace_member, small_docx, small_pdf, text_drawing_pdf, text_page)
 from tests.conftest import CORPUS, ROOT
 
 GOOD = CORPUS / "000_40b5a0639ebd00a3.txt"   # its chunks are in the session index: nothing to embed
@@ -48,10 +52,11 @@ sys.exit(os.waitstatus_to_exitcode(status))
 """
 
 
-def run_ingest(folder: Path, index: Path, logs: Path) -> tuple[dict, float, float]:
-    """`python -m ingest FOLDER --json --index-dir INDEX` as a child process: (summary, seconds,
-    the child's peak resident memory in MB)."""
-    env = dict(os.environ, HF_HUB_OFFLINE="1", OMP_NUM_THREADS="1")
+def run_ingest(folder: Path, index: Path, logs: Path, env: dict | None = None) -> tuple[dict, float, float]:
+    """`python -m ingest FOLDER --json --index-dir INDEX` as a child process, with `env` added to the
+    environment: (summary, seconds, the peak resident memory in MB of the child or of its reader process,
+    whichever is larger)."""
+    env = dict(os.environ, HF_HUB_OFFLINE="1", OMP_NUM_THREADS="1", **(env or {}))
     peak = logs / "peak-kb"
     command = [sys.executable, "-c", LAUNCHER, str(peak),
                sys.executable, "-m", "ingest", str(folder), "--json", "--index-dir", str(index)]
@@ -82,20 +87,21 @@ def workspace(tmp_path, corpus_index):
     return folder, index, logs
 
 
-def refused_without_loss(workspace, name: str, good: bytes, hostile: bytes, reason: str) -> str:
+def refused_without_loss(workspace, name: str, good: bytes, hostile: bytes, reason: str, env: dict | None = None) -> str:
     """Ingest a good copy of corpus/000 and a small good `name`; then `name` turns hostile and a
     second copy of corpus/000 arrives. The second run lists `name` in `errors` with a reason matching
-    `reason`, ingests the new good file, keeps `name`'s indexed version, within SECONDS and PEAK_MB."""
+    `reason`, ingests the new good file, keeps `name`'s indexed version, within SECONDS and PEAK_MB.
+    `env` sets limits for both runs."""
     folder, index, logs = workspace
     shutil.copy(GOOD, folder / "good.txt")
     (folder / name).write_bytes(good)
-    first, _, _ = run_ingest(folder, index, logs)
+    first, _, _ = run_ingest(folder, index, logs, env)
     assert (first["added"], first["errors"], first["documents"]) == (2, [], 7)
     before = indexed_sources(index)
 
     (folder / name).write_bytes(hostile)
     shutil.copy(GOOD, folder / "good2.txt")
-    summary, seconds, peak = run_ingest(folder, index, logs)
+    summary, seconds, peak = run_ingest(folder, index, logs, env)
     assert [e["path"] for e in summary["errors"]] == [f"docs/{name}"]
     message = summary["errors"][0]["reason"]
     assert re.fullmatch(reason, message), message
@@ -117,6 +123,18 @@ def test_docx_zip_bomb(workspace):
 def test_pdf_flate_bomb(workspace):
     refused_without_loss(workspace, "report.pdf", small_pdf(), pdf_bomb(256),
                          r"PDF stream at byte [\d,]+ too large inflated: over the 100 MB limit \(INGEST_MAX_PDF_STREAM_MB\)")
+
+
+# Unbounded, this page takes pdfminer 64 s and 961 MB (~25 MB a second): stopped by the reader's memory limit.
+def test_pdf_page_costly_for_pdfminer(workspace):
+    refused_without_loss(workspace, "report.pdf", small_pdf(), text_drawing_pdf(1),
+                         r"reading needed over 150 MB \(INGEST_MAX_READ_MB\)", env={"INGEST_MAX_READ_MB": "150"})
+
+
+# Unbounded, pdfminer's byte-at-a-time repair of this stream takes 51 s: stopped by the reader's time limit.
+def test_pdf_with_broken_zlib_data(workspace):
+    refused_without_loss(workspace, "report.pdf", small_pdf(), broken_zlib_pdf(16),
+                         r"reading took over 5 s \(INGEST_MAX_READ_SECONDS\)", env={"INGEST_MAX_READ_SECONDS": "5"})
 
 
 def test_one_huge_line_of_text(workspace):
@@ -250,3 +268,98 @@ def _fix_xref(data: bytes) -> bytes:
     offsets = [m.start() for m in re.finditer(rb"(?m)^\d+ 0 obj\n", body)]
     xref = b"xref\n0 %d\n0000000000 65535 f \n" % (len(offsets) + 1) + b"".join(b"%010d 00000 n \n" % o for o in offsets)
     return body + xref + b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(offsets) + 1, len(body))
+
+
+# ---------------------------------------------------------------- the reader's child process
+
+@pytest.fixture
+def no_worker():
+    """No reader worker left from before the test, none left after it."""
+    sandbox.stop()
+    yield
+    sandbox.stop()
+
+
+def _pid() -> int | None:
+    return sandbox._worker.process.pid if sandbox._worker else None
+
+
+def test_a_reader_over_the_memory_limit_is_stopped_and_replaced(tmp_path, monkeypatch, no_worker):
+    good, costly = tmp_path / "good.txt", tmp_path / "costly.pdf"
+    good.write_bytes(SMALL_TEXT)
+    costly.write_bytes(text_drawing_pdf(1))
+    monkeypatch.setattr(limits, "MAX_READ_MB", limits.Limit("INGEST_MAX_READ_MB", 150, "MB"))
+    assert sandbox.read_isolated(good) == read(good)
+    first = _pid()
+    assert sandbox.read_isolated(good) == read(good) and _pid() == first     # one worker for many files
+    started = time.perf_counter()
+    with pytest.raises(ReadError, match=r"^reading needed over 150 MB \(INGEST_MAX_READ_MB\)$"):
+        sandbox.read_isolated(costly)
+    assert time.perf_counter() - started < 15   # ~25 MB a second here; unbounded, 64 s and 961 MB
+    assert sandbox._worker is None
+    with pytest.raises(ProcessLookupError):
+        os.kill(first, 0)                      # killed and waited for
+    assert sandbox.read_isolated(good) == read(good) and _pid() != first
+
+
+def test_a_reader_over_the_time_limit_is_stopped_and_replaced(tmp_path, monkeypatch, no_worker):
+    good, slow = tmp_path / "good.txt", tmp_path / "slow.pdf"
+    good.write_bytes(SMALL_TEXT)
+    slow.write_bytes(broken_zlib_pdf(16))
+    monkeypatch.setattr(limits, "MAX_READ_SECONDS", limits.Limit("INGEST_MAX_READ_SECONDS", 2, "seconds"))
+    assert sandbox.read_isolated(good) == read(good)
+    first = _pid()
+    started = time.perf_counter()
+    with pytest.raises(ReadError, match=r"^reading took over 2 s \(INGEST_MAX_READ_SECONDS\)$"):
+        sandbox.read_isolated(slow)
+    assert 2 <= time.perf_counter() - started < 4
+    with pytest.raises(ProcessLookupError):
+        os.kill(first, 0)
+    assert sandbox.read_isolated(good) == read(good) and _pid() != first
+
+
+def test_a_reader_that_crashes_is_reported_and_replaced(tmp_path, no_worker):
+    good, slow = tmp_path / "good.txt", tmp_path / "slow.pdf"
+    good.write_bytes(SMALL_TEXT)
+    slow.write_bytes(broken_zlib_pdf(16))
+    sandbox.read_isolated(good)
+    first = _pid()
+    threading.Timer(0.5, os.kill, (first, signal.SIGSEGV)).start()   # as a C library's bug would
+    with pytest.raises(ReadError, match=r"^the reader crashed \(Segmentation fault\); it may have needed over [\d,]+ MB"):
+        sandbox.read_isolated(slow)
+    assert sandbox.read_isolated(good) == read(good) and _pid() != first
+
+
+def test_the_worker_answers_a_memory_error_and_exits(tmp_path):
+    """An allocation past the worker's own RLIMIT_AS (one large block, between two of the parent's
+    looks) raises MemoryError in it: it answers so and exits."""
+    path = tmp_path / "big.txt"
+    path.write_bytes("Trồng rừng mới 9.000 ha.\n".encode() * 1_500_000)   # 40 MB, under INGEST_MAX_TEXT_MB
+    worker = subprocess.run([sys.executable, "-m", "ingest.sandbox", "100"], cwd=ROOT, timeout=60, capture_output=True,
+                            input=json.dumps({"path": str(path)}).encode() + b"\n")
+    assert (worker.stdout, worker.returncode) == (b'{"out_of_memory": true}\n', 0), worker.stderr[-2000:]
+
+
+@pytest.mark.skipif(shutil.which("tesseract") is None, reason="needs tesseract")
+def test_each_page_sent_to_ocr_gets_its_own_time(tmp_path, monkeypatch, no_worker):
+    """Two scanned pages, each OCR'd in a few seconds, read within a 3 s limit for the rest."""
+    from PIL import Image, ImageDraw, ImageFont
+
+    font = ImageFont.truetype("/usr/share/fonts/truetype/dejavu/DejaVuSerif.ttf", 42)
+    frames = []
+    for page in (1, 2):
+        image = Image.new("L", (2480, 3508), 255)
+        draw = ImageDraw.Draw(image)
+        for n in range(40):
+            draw.text((200, 200 + 75 * n), f"Điều {page}.{n}. Trồng mới {n * 37} ha rừng ngập mặn ven biển.", font=font, fill=0)
+        frames.append(image)
+    path = tmp_path / "scan.tif"
+    frames[0].save(path, save_all=True, append_images=frames[1:], compression="tiff_lzw")
+    monkeypatch.setattr(limits, "MAX_READ_SECONDS", limits.Limit("INGEST_MAX_READ_SECONDS", 3, "seconds"))
+    warm_up = tmp_path / "good.txt"
+    warm_up.write_bytes(SMALL_TEXT)
+    sandbox.read_isolated(warm_up)   # the worker started: the 3 s are for reading
+    started = time.perf_counter()
+    extracted = sandbox.read_isolated(path)
+    assert time.perf_counter() - started > 3          # longer than the limit alone allows
+    assert extracted.ocr and set(extracted.pages) == {1, 2} and "ngập mặn" in extracted.text
