@@ -86,8 +86,6 @@ LABELS: dict[str, tuple[str, str]] = {
     "chunks": ("Số đoạn", "Chunks"),
     "source": ("Tệp nguồn", "Source file"),
     "admin_only": ("Cần quyền quản trị để thực hiện thao tác này.", "This needs an administrator."),
-    "status_building": ("Đang lập chỉ mục", "Building the index"),
-    "status_loading": ("Đang tải chỉ mục", "Loading the index"),
     "done": ("Xong", "Done"),
     "uploaded": ("Đã tải lên và lập chỉ mục {n} văn bản: {names} ({added} mới, {updated} cập nhật; {chunks} đoạn được "
                  "nhúng trong {seconds} giây).", "Uploaded and indexed {n} document(s): {names} ({added} new, {updated} "

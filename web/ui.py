@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import gradio as gr
 
-from web import ui_chat, ui_docs, ui_search
+from web import status, ui_chat, ui_docs, ui_search
 from web.auth import Auth
 from web.i18n import lang_of, t
 from web.render import esc
@@ -11,13 +11,7 @@ from web.service import Service
 
 
 def status_html(service: Service, lang: str) -> str:
-    status = service.status
-    if status["status"] == "ok":
-        return ""
-    label = t("status_building" if status["status"] == "building" else "status_loading", lang)
-    if status["status"] == "error":
-        label = t("error", lang)
-    return f'<div class="qa-status">{esc(label)} {status["progress"] * 100:.0f}% — {esc(status["message"])}</div>'
+    return status.status_html(service.status, lang)
 
 
 def build(service: Service, auth: Auth) -> gr.Blocks:
@@ -27,10 +21,10 @@ def build(service: Service, auth: Auth) -> gr.Blocks:
         with gr.Row(equal_height=True, elem_id="qa-header"):
             header = gr.Markdown(f"## {t('app_title')}\n{t('subtitle')}")
             toggle = gr.Radio([("Tiếng Việt", "vi"), ("English", "en")], value="vi", label=t("lang"), scale=0,
-                              min_width=220, elem_id="qa-lang")
+                              min_width=270, elem_id="qa-lang")
             logout = gr.HTML(f'<a href="/logout">{esc(t("logout"))}</a>' if auth.on else "", js_on_load=None,
                              scale=0, min_width=80, visible=auth.on)
-        status = gr.HTML(status_html(service, "vi"), js_on_load=None)
+        shown = gr.HTML(status_html(service, "vi"), js_on_load=None, elem_id="qa-start")
         timer = gr.Timer(2.0, active=not service.ready)
         with gr.Tabs():
             with gr.Tab(t("tab_chat"), id="chat") as tab_chat:
@@ -40,7 +34,7 @@ def build(service: Service, auth: Auth) -> gr.Blocks:
             with gr.Tab(t("tab_docs"), id="docs") as tab_docs:
                 docs = ui_docs.build(service, auth, lang)
 
-        labelled = [header, toggle, logout, status, tab_chat, tab_search, tab_docs,
+        labelled = [header, toggle, logout, shown, tab_chat, tab_search, tab_docs,
                     *chat["labelled"], *search["labelled"], *docs["labelled"]]
 
         def relabel(value, turns, result):
@@ -60,28 +54,31 @@ def build(service: Service, auth: Auth) -> gr.Blocks:
             return value
 
         demo.load(on_load, None, toggle)
-        demo.load(lambda value: [status_html(service, value), gr.Timer(active=not service.ready)], [lang], [status, timer])
+        demo.load(lambda value: [status_html(service, value), gr.Timer(active=not service.ready)], [lang], [shown, timer])
 
         def tick(value):
             ready = service.ready
             return [status_html(service, value), gr.Timer(active=not ready), *search["refresh"](value),
                     *docs["listing"](value)]
 
-        timer.tick(tick, [lang], [status, timer, *search["filters"], docs["grid"], docs["picked"]])
+        timer.tick(tick, [lang], [shown, timer, *search["filters"], docs["grid"], docs["picked"]])
         demo.load(lambda value: [*search["refresh"](value), *docs["listing"](value)], [lang],
                   [*search["filters"], docs["grid"], docs["picked"]])
     return demo
 
 
 def build_embed(service: Service) -> gr.Blocks:
-    """Chat only, compact, for an iframe on an intranet page; ?lang=en for English."""
+    """Chat only, compact, for an iframe on an intranet page; ?lang=en for English; the start-up status on top."""
     with gr.Blocks(title=t("app_title"), analytics_enabled=False, fill_width=True) as demo:
         lang = gr.State("vi")
+        shown = gr.HTML(status_html(service, "vi"), js_on_load=None, elem_id="qa-start")
+        timer = gr.Timer(2.0, active=not service.ready)
         chat = ui_chat.build(service, lang, compact=True)
 
         def on_load(request: gr.Request):
             value = lang_of(request.query_params.get("lang") if request else None)
-            return [value, *chat["relabel"](value, [])]
+            return [value, status_html(service, value), gr.Timer(active=not service.ready), *chat["relabel"](value, [])]
 
-        demo.load(on_load, None, [lang, *chat["labelled"]])
+        demo.load(on_load, None, [lang, shown, timer, *chat["labelled"]])
+        timer.tick(lambda value: [status_html(service, value), gr.Timer(active=not service.ready)], [lang], [shown, timer])
     return demo

@@ -7,6 +7,7 @@ from index.engine import confidence, follow_up
 from web.i18n import EXAMPLES, t
 from web.render import answer_html, chat_html, esc
 from web.service import NotReady, Service
+from web.status import progress
 
 MAX_TURNS = 20
 
@@ -35,6 +36,15 @@ def read(service: Service, history: list, text: str) -> str | None:
     return follow_up(read_as or question, text, service.provinces())
 
 
+def not_ready(service: Service, lang: str) -> str:
+    """The reply to a question asked while the index is loading or being built."""
+    if service.status["status"] == "building":
+        return t("build_progress", lang).format(percent=progress(service.status, lang)[0])
+    if service.status["status"] == "error":
+        return f"{t('start_failed', lang)}: {service.status['message']}"
+    return t("load_progress", lang)
+
+
 def build(service: Service, lang_state: gr.State, compact: bool = False) -> dict:
     """Components of the chat panel and a `relabel(lang, turns)` giving their updates in another language."""
     turns = gr.State([])
@@ -60,8 +70,8 @@ def build(service: Service, lang_state: gr.State, compact: bool = False) -> dict
         read_as = read(service, history, text)
         try:
             result = service.search(read_as or text, k=5)
-        except NotReady as err:
-            result = f"{t('status_loading', lang)}: {err}"
+        except NotReady:
+            result = not_ready(service, lang)
         except ValueError as err:
             result = f"{t('error', lang)}: {err}"
         history = (history + [(text, result, read_as)])[-MAX_TURNS:]
