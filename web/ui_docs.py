@@ -53,13 +53,13 @@ def build(service: Service, auth: Auth, lang_state: gr.State) -> dict:
     refresh_btn = gr.Button(t("refresh"), size="sm")
     upload_title = gr.Markdown(f"### {t('upload')}")
     types = supported_types()
-    files = gr.File(file_count="multiple", file_types=types, label=t("upload_help").format(
+    files = gr.File(file_count="multiple", file_types=types, elem_id="qa-upload", label=t("upload_help").format(
         types=", ".join(types), mb=f"{service.settings.upload_max_mb:g}"))
-    upload_btn = gr.Button(t("upload_btn"), variant="primary")
-    message = gr.Markdown("")
+    upload_btn = gr.Button(t("upload_btn"), variant="primary", elem_id="qa-upload-btn")
+    message = gr.Markdown("", elem_id="qa-docs-message")
     with gr.Row():
-        picked = gr.Dropdown([], label=t("pick_doc"), scale=4)
-        remove_btn = gr.Button(t("remove"), variant="stop", scale=1)
+        picked = gr.Dropdown([], label=t("pick_doc"), scale=4, elem_id="qa-pick")
+        remove_btn = gr.Button(t("remove"), variant="stop", scale=1, elem_id="qa-remove")
         reindex_btn = gr.Button(t("reindex"), scale=1)
     meta_title = gr.Markdown(f"### {t('edit_meta')}")
     with gr.Row():
