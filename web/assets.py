@@ -46,6 +46,7 @@ a.cite-link { color: #2f6fde; }
 #qa-modal .bar { display: flex; justify-content: space-between; padding: 6px 12px; background: #f3f4f6; }
 #qa-modal iframe { flex: 1; border: 0; width: 100%; }
 .qa-status { padding: 8px 12px; background: #fff7e0; border-radius: 8px; }
+#qa-start:not(:has(.qa-status)) { display: none !important; }   /* no empty gap once the index is ready */
 .qa-status-error { background: #fde8e6; color: #9b2c1f; }
 .qa-progress { width: 100%; height: 10px; margin: 6px 0 2px; accent-color: #2f6fde; }
 .qa-status-detail { font-size: 12px; color: #666; }
