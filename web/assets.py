@@ -55,6 +55,7 @@ a.cite-link { color: #2f6fde; }
 .gradio-container { overflow: clip !important; }
 #qa-ask-row { position: sticky; bottom: 0; z-index: 20; background: var(--background-fill-primary, #fff);
               padding: 6px 0; box-shadow: 0 -6px 8px -6px rgba(0,0,0,.15); }
+#qa-ask-row.qa-top { top: 0; bottom: auto; box-shadow: 0 6px 8px -6px rgba(0,0,0,.15); }   /* embed: box above the answers */
 /* Phones: title over a one-line language switch, a narrow Ask button, less padding. */
 @media (max-width: 640px) {
   #qa-header { flex-wrap: wrap !important; gap: 4px !important; }

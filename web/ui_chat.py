@@ -51,7 +51,7 @@ def build(service: Service, lang_state: gr.State, compact: bool = False) -> dict
     chat = gr.HTML(chat_html([], "vi"), elem_classes="qa-chat", elem_id="qa-chat", js_on_load=None, render=False)
     if not compact:
         chat.render()
-    with gr.Row(equal_height=True, elem_id="qa-ask-row"):
+    with gr.Row(equal_height=True, elem_id="qa-ask-row", elem_classes="qa-top" if compact else None):
         question = gr.Textbox(label=t("question"), placeholder=t("question_ph"), lines=1, max_lines=4, scale=6,
                               elem_id="qa-question", show_label=not compact, autofocus=not compact)
         ask = gr.Button(t("ask"), variant="primary", scale=1, min_width=80, elem_id="qa-ask")
