@@ -47,13 +47,14 @@ def test_first_start_shows_the_build_in_the_page(tmp_path_factory, browser):
         browser.save_screenshot(str(ARTIFACTS / "first-start.png"))
 
         seen = []
-        while browser.find_elements(By.CSS_SELECTOR, "#qa-start progress"):
-            try:
-                seen.append(int(browser.find_element(By.CSS_SELECTOR, "#qa-start progress").get_attribute("value")))
-                assert re.search(rf"{BUILDING} {seen[-1]}%", browser.find_element(By.ID, "qa-start").text)
-            except Exception as err:   # the bar went away between the two looks: the build ended
-                if browser.find_elements(By.CSS_SELECTOR, "#qa-start progress"):
-                    raise err
+        while True:   # the bar's value and the sentence, read in one look (the page updates them every second)
+            value, text = browser.execute_script(
+                "const s = document.getElementById('qa-start'); const bar = s.querySelector('progress');"
+                "return [bar ? bar.value : null, s.innerText];")
+            if value is None:
+                break
+            seen.append(int(value))
+            assert re.search(rf"{BUILDING} {seen[-1]}%", text), (seen[-1], text)
             time.sleep(1)
         assert seen and seen == sorted(seen) and seen[-1] > seen[0], seen      # it rose, never went back
         assert not browser.find_element(By.ID, "qa-start").is_displayed()
