@@ -11,7 +11,6 @@ from pathlib import Path
 import numpy as np
 
 from core.vietnamese import normalize
-from index.answer import is_answerable
 from index.dense import DenseIndex
 from index.embed import load_embedder
 from index.engine import Engine, ingest
@@ -118,7 +117,7 @@ def run(args) -> dict:
         if args.failures and weights is None:
             show_failures(engine, answerable, ranks)
     engine.configure(DEFAULT)
-    # What a user sees: the passage the answer quotes comes first; a refused question shows nothing.
+    # What a user sees: the passage the answer quotes comes first; with no answer, the closest passages.
     ranks = {q["id"]: first_hit([r.text for r in engine.search(q["question"]).results], q["gold"])
              for q in answerable}
     rows = {"engine (as shown: answer first)": _by_lang(answerable, ranks), **rows}
@@ -201,26 +200,9 @@ def answer_quality(engine: Engine, qa: list[dict], failures: bool = False) -> di
         chosen = [(query, hit) for q, query, hit in tops if bool(q["gold"]) == pick]
         out[f"top cosine, {group}"] = _spread([hit.dense or 0.0 for _, hit in chosen])
         out[f"top coverage, {group}"] = _spread([hit.coverage for _, hit in chosen])
-    out["rule"] = f"answer if top coverage >= {DEFAULT.min_coverage} or top cosine >= {dict(DEFAULT.min_cosine)}"
-    out["threshold grid (coverage, cosine shift: no-answer precision / recall / answerable kept)"] = threshold_grid(tops)
+    out["decision"] = (f"calibrated ({engine.decision.model_id}, threshold {engine.decision.threshold}); "
+                       "fitted and its curve printed by `python -m bench decision`")
     return out
-
-
-def threshold_grid(tops: list) -> str:
-    """No-answer precision and recall, and the share of answerable questions still answered, for
-    thresholds around the chosen ones: how RankingConfig.min_coverage and min_cosine were picked."""
-    cells = []
-    for min_coverage in (0.4, 0.5, 0.6, 0.7, 0.8):
-        for shift in (-0.02, 0.0, 0.02):
-            variant = replace(DEFAULT, min_coverage=min_coverage,
-                              min_cosine={lang: value + shift for lang, value in DEFAULT.min_cosine.items()})
-            refused = [bool(q["gold"]) for q, query, hit in tops if not is_answerable(query, hit, variant)]
-            answerable = sum(1 for q, _, _ in tops if q["gold"])
-            unanswerable = len(tops) - answerable
-            right = refused.count(False)
-            cells.append(f"({min_coverage}, {shift:+.2f}): {right / max(1, len(refused)):.2f} / "
-                         f"{right / max(1, unanswerable):.2f} / {1 - refused.count(True) / answerable:.2f}")
-    return "\n  " + "\n  ".join(cells)
 
 
 def _spread(values: list[float]) -> str:

@@ -7,7 +7,6 @@ from typing import Iterable
 from core.text import STOPWORDS, YEAR, content_words
 from core.vietnamese import fold, has_diacritics, normalize
 from index.lexical import DOC_NUMBER
-from index.ranking import DEFAULT
 
 # Words of a follow-up that ask nothing by themselves ("Còn Bắc Giang thì sao?", "What about 2025?"), folded.
 FOLLOW_WORDS = STOPWORDS | set(
@@ -91,31 +90,19 @@ def follow_up(previous: str, question: str, known_provinces: Iterable[str]) -> s
 
 
 LEVELS = ("high", "medium", "low", "none")
+# Probability that the documents answer (SearchResponse.answer_probability, calibrated by bench/decision.py) at or
+# above which an answer is "high" or "medium": 9 in 10 and 3 in 4 such answers are answerable.
+HIGH, MEDIUM = 0.9, 0.75
 
 
-def confidence(response: dict, known_provinces: Iterable[str] = ()) -> str:
-    """How sure an answer is, from what decided it: "none" when nothing answers; else "high" when the cited
-    passage (with its headings) holds at least 3/4 of the question's words (the province and year it names
-    aside: they pick the document, which the answer rules check) and is close in meaning (cosine at or above
-    the answer threshold), "medium" when it holds half of them or is close, "low" otherwise (it was taken on
-    weighted coverage of its document's title and headings). An English question shares no words with the
-    Vietnamese passage: judged by cosine only. `response` is a search response as a dict."""
-    found = response.get("answer")
-    if not found:
+def confidence(response: dict) -> str:
+    """How sure an answer is, in words, from the engine's own decision: "none" when nothing answers; "high" or
+    "medium" when the calibrated probability that the documents answer is at or above HIGH or MEDIUM, else "low";
+    an answer decided without the model (a quoted phrase found literally) is "high". `response` is a search
+    response as a dict."""
+    if not response.get("answer"):
         return "none"
-    cite = found["citations"][0]
-    top = next((r for r in response.get("results") or [] if r["text"] == cite["text"]), None)
-    cosine = (top or {}).get("dense")
-    lang = response.get("lang") or "vi"
-    threshold = DEFAULT.min_cosine.get(lang, DEFAULT.min_cosine["vi"])
-    close = cosine is not None and cosine >= threshold
-    if lang == "en":
-        return "high" if close and cosine >= threshold + 0.02 else "medium" if close else "low"
-    aside = {w for name in known_provinces for w in content_words(name)}
-    question = response.get("restored") or response.get("query") or ""
-    asked = content_words(question) - aside - set(YEAR.findall(question))
-    said = content_words(f"{cite['text']} {cite.get('section') or ''}")
-    covered = len(asked & said) / len(asked) if asked else 1.0
-    if covered >= 0.75 and close:
+    p = response.get("answer_probability")
+    if p is None:
         return "high"
-    return "medium" if covered >= 0.5 or close else "low"
+    return "high" if p >= HIGH else "medium" if p >= MEDIUM else "low"

@@ -12,11 +12,12 @@ from index.answer import Answer, answer
 from index.answer import figures as figure_spans
 from index.build import Summary, ingest, source_sha
 from index.conversation import LEVELS, confidence, follow_up
+from index.decision import Decision, for_model
 from index.embed import load_embedder
 from index.embed.base import Embedder
 from index.lexical import doc_numbers
 from index.ranking import DEFAULT, RankingConfig
-from index.results import Citation, DocRef, OtherFigure, Result, SearchResponse
+from index.results import Citation, DocRef, NotCovered, OtherFigure, Result, SearchResponse
 from index.results import Answer as AnswerOut
 from index.search import MODES, Filters, Hit, Searcher
 from index.store import IndexMissing, ModelMismatch, index_dir, writer_lock
@@ -87,10 +88,11 @@ class Engine:
     """One loaded index and the model to query it. `reload()` picks up a newer version on disk."""
 
     def __init__(self, index_dir: str | Path | None = None, embedder: Embedder | None = None,
-                 config: RankingConfig = DEFAULT):
+                 config: RankingConfig = DEFAULT, decision: Decision | None = None):
         self.index_dir = index_dir
         self.embedder = embedder or load_embedder()
         self.config = config
+        self.decision = decision or for_model(self.embedder.model_id)
         self.reload()
 
     def reload(self) -> None:
@@ -126,13 +128,13 @@ class Engine:
         return Citation(doc=doc_ref(doc), section=chunk.section_path, line_start=chunk.line_start,
                         line_end=chunk.line_end, page=chunk.page, text=chunk.text, quote=quotable(doc, chunk))
 
-    def result(self, rank: int, hit: Hit) -> Result:
+    def result(self, rank: int, hit: Hit, answers: bool = False) -> Result:
         doc = self.documents[hit.chunk.doc_id]
         return Result(rank=rank, score=round(hit.score, 6), text=hit.chunk.text, doc=doc_ref(doc),
                       section=hit.chunk.section_path, line_start=hit.chunk.line_start, line_end=hit.chunk.line_end,
                       page=hit.chunk.page, chunk_id=hit.chunk.id, highlights=hit.highlights,
                       dense=None if hit.dense is None else round(hit.dense, 4),
-                      also_in=[self.citation(c) for c in hit.also_in], quote=quotable(doc, hit.chunk))
+                      also_in=[self.citation(c) for c in hit.also_in], quote=quotable(doc, hit.chunk), answers=answers)
 
     def answer_out(self, found: Answer | None) -> AnswerOut | None:
         if found is None:
@@ -155,12 +157,20 @@ class Engine:
             raise ValueError("no document number in the query (write it as it is printed, e.g. 43-NQ/TW)")
         parsed = self.searcher.analyze(query)
         hits = self.searcher.search(query, max(k, self.config.min_depth), filters, mode, accent_insensitive, parsed)
-        found = answer(parsed, hits, self.config) if mode == "smart" else None
-        if mode == "smart" and found is None:
-            hits = []   # nothing answers: say so rather than list the nearest unrelated passages
-        elif found is not None:   # the passage the answer quotes leads the list, as citation [1]
+        scope = self.searcher.scope(parsed, filters)
+        verdict = self.decision.decide(parsed, hits, scope) if mode == "smart" else None
+        found = answer(parsed, hits, self.config) if verdict and verdict.answers else None
+        stating: set[str] = set()
+        if found is not None:   # the passage the answer quotes leads the list, as citation [1]
             hits = sorted(hits, key=lambda h: h.chunk is not found.sources[0])
-        results = [self.result(rank, hit) for rank, hit in enumerate(hits[:k], start=1)]
+            stating = {c.id for c in found.sources}
+        results = [self.result(rank, hit, hit.chunk.id in stating) for rank, hit in enumerate(hits[:k], start=1)]
         return SearchResponse(query=query, lang=parsed.lang, restored=parsed.restored,
                               took_ms=round((time.perf_counter() - started) * 1000, 2),
-                              answer=self.answer_out(found), results=results)
+                              answer=self.answer_out(found),
+                              answer_probability=None if verdict is None or verdict.probability is None
+                              else round(verdict.probability, 4),
+                              no_answer_reason=verdict.reason if verdict and not verdict.answers else None,
+                              not_covered=NotCovered(provinces=list(scope.unknown_provinces), years=list(scope.unknown_years),
+                                                     numbers=list(scope.unknown_numbers)),
+                              results=results)

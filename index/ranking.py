@@ -40,11 +40,7 @@ class RankingConfig:
     signature_margin: float = 1.01
     # Hits ranked before the answer decision and deduplication, whatever k the caller asks for.
     min_depth: int = 10
-    # The best passage answers when it holds enough of the question's words (IDF-weighted coverage) or is
-    # close enough in meaning (cosine; English questions score lower against Vietnamese text). Chosen on the
-    # grid `python -m bench retrieval` prints (no-answer precision and recall over thresholds).
-    min_coverage: float = 0.5
-    min_cosine: Mapping[str, float] = field(default_factory=lambda: _frozen({"vi": 0.88, "vi_nodiac": 0.88, "en": 0.86}))
+    # Whether the best passage answers is not a constant here: index/decision.py (fitted by `python -m bench decision`).
     # Share of the answer's indicator words another document's passage must contain to be listed as a
     # different figure for the same indicator.
     min_conflict_overlap: float = 0.75

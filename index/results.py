@@ -59,6 +59,16 @@ class Result(BaseModel):
     dense: float | None = Field(None, description="cosine of the question and the passage (smart mode)")
     also_in: list[Citation] = Field(description="the same passage in other documents")
     quote: str
+    answers: bool = Field(False, description="this passage states the answer (false for every result when nothing answers:"
+                                             " they are the closest passages, not an answer)")
+
+
+class NotCovered(BaseModel):
+    """What the question names that no indexed document (within the filters) is about."""
+
+    provinces: list[str] = Field(default_factory=list, description="provinces no document is about, e.g. 'Hà Giang'")
+    years: list[str] = Field(default_factory=list, description="years no passage mentions")
+    numbers: list[str] = Field(default_factory=list, description="document numbers neither indexed nor cited")
 
 
 class SearchResponse(BaseModel):
@@ -66,5 +76,9 @@ class SearchResponse(BaseModel):
     lang: str = Field(description="'vi', 'vi_nodiac' or 'en'")
     restored: str | None = Field(None, description="the query with its diacritics restored, when typed without")
     took_ms: float
-    answer: Answer | None = Field(description="null when nothing in the corpus answers")
+    answer: Answer | None = Field(description="null when nothing in the corpus answers; `results` still lists the closest passages")
+    answer_probability: float | None = Field(None, description="calibrated probability that the top passage answers"
+                                             " (index/decision.py); null when decided without the model")
+    no_answer_reason: str | None = Field(None, description="why nothing answers, in one line")
+    not_covered: NotCovered = Field(default_factory=NotCovered)
     results: list[Result]

@@ -10,8 +10,10 @@ from index.embed.base import Embedder
 from index.fuse import Joiner, dedupe
 from index.query import Query, Vocabulary, analyze, load_abbreviations, load_glossary
 from index.ranking import DEFAULT, RankingConfig
+from index.lexical import doc_numbers
 from index.rerank import LiteralFilter, boost_kind, boost_scope, named_scopes, penalise_asides, signature_first
 from index.retrieve import CoverageRanker, DenseRetriever, LexicalRetriever, Ranking
+from index.scope import Scope, scope_of
 from index.store import Snapshot
 
 MODES = ("smart", "phrase", "number")
@@ -23,9 +25,12 @@ class Filters:
     type: str | None = None
     year: int | None = None
     doc: str | None = None     # document id
+    not_docs: frozenset[str] = frozenset()   # document ids left out (the benchmarks ask questions without their sources)
 
     def accepts(self, doc: Document) -> bool:
         meta = doc.meta
+        if doc.id in self.not_docs:
+            return False
         if self.province and fold(meta.province or "") != fold(self.province):
             return False
         if self.type and fold(meta.type or "") != fold(self.type):
@@ -44,6 +49,8 @@ class Hit:
     coverage: float = 0.0               # share of the query's words the passage (and its headings) has
     scope: int = 0                      # how many of the provinces and years the question names its document is about
     missing_years: set[str] = field(default_factory=set)  # years the question names that neither it nor its document mention
+    dense_rank: int | None = None       # 1-based place in the dense ranking alone (None: not in it)
+    lexical_rank: int | None = None     # ... in the BM25 ranking alone
     highlights: list[tuple[int, int]] = field(default_factory=list)   # character spans in chunk.text
     also_in: list[Chunk] = field(default_factory=list)                # the same passage in other documents
 
@@ -65,6 +72,10 @@ class Searcher:
         self.keys = [passage_key(c.text) for c in chunks]
         self.doc_ids = [c.doc_id for c in chunks]
         self.known_scopes = {s for c in chunks for s in c.features.scope}
+        self.doc_scopes: dict[str, set[str]] = {}
+        for c in chunks:
+            self.doc_scopes.setdefault(c.doc_id, set()).update(c.features.scope)
+        self._numbers: set[str] | None = None
         self.signatures: dict[str, int] = {}
         for i, c in enumerate(chunks):
             if "signer" in c.features.kinds:
@@ -79,6 +90,22 @@ class Searcher:
         docs = {d.id for d in self.snapshot.documents.values() if filters.accepts(d)}
         return [i for i, doc_id in enumerate(self.doc_ids) if doc_id in docs]
 
+    def known_numbers(self) -> set[str]:
+        """Folded document numbers of the indexed documents and of those their passages cite (built at first need)."""
+        if self._numbers is None:
+            self._numbers = {fold(d.meta.number) for d in self.snapshot.documents.values() if d.meta.number}
+            self._numbers |= {n for c in self.chunks for n in doc_numbers(c.text)}
+        return self._numbers
+
+    def scope(self, query: Query, filters: Filters | None = None) -> Scope:
+        """What the question names, and what of it no document (within the filters) is about."""
+        known = self.known_scopes
+        if filters:
+            docs = [d.id for d in self.snapshot.documents.values() if filters.accepts(d)]
+            known = set().union(*(self.doc_scopes.get(d, set()) for d in docs))
+        numbers = self.known_numbers() if query.numbers else set()
+        return scope_of(query.text, query.numbers, known, numbers)
+
     def search(self, text: str, k: int = 10, filters: Filters | None = None, mode: str = "smart",
                accent_insensitive: bool = True, query: Query | None = None) -> list[Hit]:
         """Ranked hits; identical passages from several documents come back once, with `also_in`."""
@@ -87,6 +114,8 @@ class Searcher:
         query = query or self.analyze(text)
         if mode == "phrase" and not query.phrases:
             query = replace(query, phrases=[query.text.strip("\"“”")])
+        if mode == "smart" and not query.phrases and not any(ch.isalpha() for ch in query.text):
+            query = replace(query, phrases=[query.text.strip()])   # a bare figure ("64,6%", "4.321"): found as written
         config, smart = self.config, mode == "smart"
         allowed = self.allowed(filters)
         named = named_scopes(query.text, self.known_scopes)
@@ -118,6 +147,8 @@ class Searcher:
         """Hits for what is returned only: coverage, scope, years the passage misses, highlights."""
         pattern = term_pattern(query.phrases, query.vietnamese)
         asked_years = years(query.text)
+        dense_rank = {i: r for r, i in enumerate(sorted(dense, key=lambda i: -dense[i]), start=1)}
+        lexical_rank = {i: r for r, i in enumerate(sorted(lexical, key=lambda i: -lexical[i]), start=1)}
         hits = []
         for i, score, copies in kept:
             chunk = self.chunks[i]
@@ -125,5 +156,6 @@ class Searcher:
             hits.append(Hit(chunk, score, dense.get(i), lexical.get(i), coverage=coverage,
                             scope=len(named.intersection(chunk.features.scope)),
                             missing_years=asked_years - set(chunk.features.words),
+                            dense_rank=dense_rank.get(i), lexical_rank=lexical_rank.get(i),
                             highlights=term_spans(chunk.text, pattern), also_in=[self.chunks[j] for j in copies]))
         return hits

@@ -4,6 +4,8 @@ CSS = """
 .qa-chat, .qa-results-box { font-size: 15px; line-height: 1.5; }
 .qa-empty, .qa-noanswer { padding: 12px; color: #555; background: #f6f7f9; border-radius: 8px; }
 .qa-noanswer { border-left: 4px solid #999; }
+.qa-notcovered { padding: 8px 12px; margin-bottom: 6px; background: #fff6e5; border-left: 4px solid #d98c00; border-radius: 8px; }
+.qa-closest .qa-passage { opacity: .85; }
 .qa-turn { margin: 0 0 18px 0; }
 .qa-q { font-weight: 600; margin: 6px 0; padding: 8px 12px; background: #eef3ff; border-radius: 8px; display: inline-block; }
 .qa-answer { font-size: 16px; padding: 10px 12px; border-left: 4px solid #2f6fde; background: #fafcff; margin: 6px 0; }

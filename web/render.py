@@ -113,9 +113,10 @@ def answer_html(result: dict, lang: str, highlight: Highlighter | None = None, t
     """The reply to a question: how it was read, the answering sentence with [n] links to its numbered citations
     (ids qa-c<turn>-<n>), how sure it is, the citations and other documents' figures."""
     out = [f'<div class="qa-understood">{esc(t("understood", lang))}: {esc(read_as)}</div>'] if read_as else []
+    out.append(not_covered_html(result, lang))
     found = result.get("answer")
     if not found:
-        return "".join(out) + f'<div class="qa-noanswer">{esc(t("no_answer", lang))}</div>'
+        return "".join(out) + f'<div class="qa-noanswer">{esc(t("no_answer", lang))}</div>' + closest_html(result, lang, highlight)
     cites = found["citations"]
     refs = "".join(f'<sup class="qa-ref"><a href="#qa-c{turn}-{n}">[{n}]</a></sup>' for n in range(1, len(cites) + 1))
     out.append(f'<div class="qa-h qa-h-answer">{esc(t("answer_quoted", lang))}</div>'
@@ -142,6 +143,27 @@ def answer_html(result: dict, lang: str, highlight: Highlighter | None = None, t
     return "".join(out)
 
 
+CLOSEST = 3   # passages shown under "no answer"
+
+
+def not_covered_html(result: dict, lang: str) -> str:
+    """What the question names that no indexed document is about, said first ("Không có văn bản nào của Hà Giang")."""
+    missing = result.get("not_covered") or {}
+    lines = [t(key, lang).format(names=", ".join(missing[field])) for field, key in
+             (("provinces", "not_province"), ("years", "not_year"), ("numbers", "not_number")) if missing.get(field)]
+    return "".join(f'<div class="qa-notcovered">{esc(line)}</div>' for line in lines)
+
+
+def closest_html(result: dict, lang: str, highlight: Highlighter | None) -> str:
+    """The closest passages when nothing answers, each with its source (title, province, section, lines)."""
+    rows = (result.get("results") or [])[:CLOSEST]
+    if not rows:
+        return ""
+    items = "".join(_citation(n, row, lang, passage(row["text"], highlight)) for n, row in enumerate(rows, start=1))
+    return (f'<div class="qa-h qa-h-closest">{esc(t("closest", lang))}</div>'
+            f'<ol class="qa-cites qa-closest">{items}</ol>')
+
+
 def _citation(n: int, cite: dict, lang: str, body: str, lead: str = "", anchor: str = "") -> str:
     ident = f' id="{esc(anchor)}"' if anchor else ""
     # In English the Vietnamese reference is shown as the one to quote; in Vietnamese the source line says it.
@@ -165,8 +187,8 @@ def results_html(result: dict, lang: str, level: str | None = None) -> str:
     nothing to a reader; the API and the CSV keep it)."""
     rows = result.get("results") or []
     if not rows:
-        return f'<div class="qa-noanswer">{esc(t("no_results", lang))}</div>'
-    out = [confidence_html(level or "", lang),
+        return not_covered_html(result, lang) + f'<div class="qa-noanswer">{esc(t("no_results", lang))}</div>'
+    out = [not_covered_html(result, lang), confidence_html(level or "", lang),
            f'<div class="qa-meta">{len(rows)} {esc(t("results_n", lang))} · {esc(t("took", lang))} '
            f'{esc(result.get("took_ms"))} ms</div><ol class="qa-results">']
     for row in rows:

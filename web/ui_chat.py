@@ -14,7 +14,7 @@ MAX_TURNS = 20
 
 def render(service: Service, turns: list, lang: str, newest_first: bool = False) -> str:
     """The conversation in `lang`; turns are (question, engine result or error message, question as read or None)."""
-    shown, provinces = [], service.provinces()
+    shown = []
     for n, (question, result, read_as) in enumerate(turns):
         if isinstance(result, str):
             shown.append((question, f'<div class="qa-noanswer">{esc(result)}</div>'))
@@ -23,7 +23,7 @@ def render(service: Service, turns: list, lang: str, newest_first: bool = False)
             highlight = service.highlighter(read_as or question)
         except NotReady:
             highlight = None
-        shown.append((question, answer_html(result, lang, highlight, turn=n, level=confidence(result, provinces),
+        shown.append((question, answer_html(result, lang, highlight, turn=n, level=confidence(result),
                                             read_as=read_as)))
     return chat_html(shown[::-1] if newest_first else shown, lang)
 

@@ -37,7 +37,7 @@ def filter_choices(service: Service, lang: str) -> dict[str, list]:
 
 def level(service: Service, result: dict, mode: str = "smart") -> str | None:
     """How sure the answer leading smart results is; phrase and number modes give no answer to judge."""
-    return confidence(result, service.provinces()) if mode == "smart" and result.get("answer") else None
+    return confidence(result) if mode == "smart" and result.get("answer") else None
 
 
 def build(service: Service, lang_state: gr.State) -> dict:

@@ -125,14 +125,16 @@ def test_search_puts_the_named_province_first_and_folds_copies(hand_engine):
     assert "37,7%" in hits[0].chunk.text
 
 
-def test_answer_lists_the_other_province_and_refuses_what_no_passage_says(hand_engine):
+def test_answer_lists_the_other_province_and_the_decision_refuses_what_no_passage_says(hand_engine):
     searcher = hand_engine.searcher
     query = searcher.analyze("tỷ lệ che phủ rừng Lạng Sơn năm 2024")
     found = answer(query, searcher.search(query.text, 10, query=query))
     assert "64,6%" in found.text and len(found.sources) == 2
     assert [s for _, s in found.others] == ["Tỷ lệ che phủ rừng đạt trên 37,7%."]
     unknown = searcher.analyze("số giường bệnh trên vạn dân năm 2019")
-    assert answer(unknown, searcher.search(unknown.text, 10, query=unknown)) is None
+    hits = searcher.search(unknown.text, 10, query=unknown)
+    verdict = hand_engine.decision.decide(unknown, hits, searcher.scope(unknown))
+    assert hits and not verdict.answers and verdict.probability < hand_engine.decision.threshold
 
 
 def test_a_ranking_config_variant_changes_the_ranking(hand_engine):

@@ -38,7 +38,8 @@ def test_ask_returns_the_forest_line_with_citations(api):
 
 def test_ask_says_so_when_nothing_answers(api):
     out = api.post("/api/ask", json={"question": "Giá vé tàu điện ngầm ở Hà Nội năm 2030 là bao nhiêu?"}).json()
-    assert out["answer"] is None and out["results"] == []
+    assert out["answer"] is None and out["not_covered"]["provinces"] == ["Hà Nội"] and "Hà Nội" in out["no_answer_reason"]
+    assert out["results"] and not any(r["answers"] for r in out["results"])   # the closest passages, marked
 
 
 def test_search_returns_the_line_with_its_source(api):

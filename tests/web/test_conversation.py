@@ -45,21 +45,10 @@ def test_a_question_of_its_own_is_not_a_follow_up(previous, question):
     assert follow_up(previous, question, PROVINCES) is None
 
 
-def response(lang="vi", cosine=0.9, passage="Trồng rừng mới 9.000 ha, tỷ lệ che phủ rừng đạt 64,6%.",
-             query="Tỷ lệ che phủ rừng năm 2024 của Lạng Sơn là bao nhiêu?", answered=True) -> dict:
-    cite = {"text": passage, "section": "3. Các chỉ tiêu môi trường", "doc": {"title": "Nghị quyết"}}
-    return {"query": query, "lang": lang, "restored": None,
-            "answer": {"text": passage, "citations": [cite]} if answered else None,
-            "results": [{"text": passage, "dense": cosine}] if answered else []}
-
-
-def test_confidence_follows_the_answer_decision():
-    assert confidence(response(), PROVINCES) == "high"                          # all words, close in meaning
-    assert confidence(response(cosine=0.80), PROVINCES) == "medium"             # all words, not close
-    assert confidence(response(query="Diện tích trồng lúa của Lạng Sơn?", cosine=0.89), PROVINCES) == "medium"
-    assert confidence(response(query="Diện tích trồng lúa của Lạng Sơn?", cosine=0.80), PROVINCES) == "low"
-    assert confidence(response(answered=False), PROVINCES) == "none"
-    english = "What is the 2024 forest cover target?"
-    assert confidence(response("en", 0.90, query=english)) == "high"
-    assert confidence(response("en", 0.87, query=english)) == "medium"
-    assert confidence(response("en", 0.79, query=english)) == "low"
+def test_confidence_is_the_engines_own_calibrated_probability():
+    answered = {"text": "Trồng rừng mới 9.000 ha, tỷ lệ che phủ rừng đạt 64,6%.", "citations": []}
+    assert confidence({"answer": answered, "answer_probability": 0.97}) == "high"
+    assert confidence({"answer": answered, "answer_probability": 0.8}) == "medium"
+    assert confidence({"answer": answered, "answer_probability": 0.6}) == "low"
+    assert confidence({"answer": answered, "answer_probability": None}) == "high"   # a quoted phrase, found literally
+    assert confidence({"answer": None, "answer_probability": 0.97}) == "none"
