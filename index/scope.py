@@ -5,9 +5,9 @@ import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 
+from core.places import PROVINCES
 from core.text import YEAR
 from core.vietnamese import fold
-from ingest.metadata import PROVINCES
 
 # Dates and months inside a question ("sinh ngày 03/10/2003", "tháng 10/2023", "ngày 5 tháng 6 năm 2020") name
 # a moment of the case it describes, not the year of a document.
