@@ -23,6 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from core.text import YEAR
+from core.vietnamese import fold
 
 from bench.retrieval import BENCH_INDEX, ROOT, answered_right, first_hit, load_qa
 from index.decision import FEATURES, FILE, Decision, evidence
@@ -203,6 +204,8 @@ def run(args) -> dict:
         print(f"| {name} | {'yes' if name in args.fit else '**no**'} | {len(got)} ({sum(c.left_out for c in got)}) "
               f"| {new[0]:.2f} / {new[1]:.2f} | {by_source} | {old[0]:.2f} / {old[1]:.2f} | {acc['vi']} "
               f"| {acc['vi_nodiac']} | {acc['en']} | {' / '.join(v.split(' = ')[1] for v in acc_old.values())} |")
+    if args.alqac:
+        alqac(embedder, decision, args.alqac_work)
     if args.write:
         data = json.loads(FILE.read_text(encoding="utf-8")) if FILE.exists() else {"models": {}}
         data["models"][embedder.model_id] = {
@@ -219,6 +222,44 @@ def _recall(cases: list[Case], decision: Decision, source: str) -> str:
     picked = [c for c in cases if not c.answerable and c.source == source]
     right = sum(1 for c in picked if not says_answer(c, decision))
     return f"{right}/{len(picked)}"
+
+
+def alqac(embedder, decision: Decision, work: Path) -> None:
+    """The ALQAC legal questions (every one answerable, laws the decision never saw), with and without
+    diacritics; each also asked with its gold law left out (then nothing answers it)."""
+    from bench import alqac as data
+
+    articles = json.loads((data.DATA / "articles.json").read_text(encoding="utf-8"))
+    questions = json.loads((data.DATA / "questions.json").read_text(encoding="utf-8"))
+    files = data.law_files(articles, work / "laws")
+    ingest([work / "laws"], embedder, work / "index")
+    engine = Engine(work / "index", embedder, decision=decision)
+    doc_of = {f"{p.parent.name}/{p.name}": d.id for p in files.values() for d in engine.documents.values()
+              if d.source.endswith(f"{p.parent.name}/{p.name}")}
+    law_doc = {law: doc_of[f"{p.parent.name}/{p.name}"] for law, p in files.items()}
+    print("\n### ALQAC 2023 train (laws, questions written outside the project; not fitted on)\n")
+    print("| questions | empty results | answered | no-answer P / R with the gold law left out | old gate answered |")
+    print("|---|---|---|---|---|")
+    for variant in ("with diacritics", "without diacritics"):
+        cases, empty, old = [], 0, 0
+        for q in questions:
+            text = q["text"] if variant == "with diacritics" else fold(q["text"])
+            empty += not engine.search(text).results
+            for left_out in (False, True):
+                filters = Filters(not_docs=frozenset(law_doc[a["law_id"]] for a in q["relevant_articles"])) if left_out else None
+                query = engine.searcher.analyze(text)
+                hits = engine.searcher.search(text, 10, filters, query=query)
+                scope = engine.searcher.scope(query, filters)
+                fixed = bool(hits) and not scope.outside
+                modelled = hits and not query.phrases and not scope.outside
+                c = Case({"lang": query.lang}, left_out, not left_out,
+                         evidence(query, hits[0], scope) if modelled else None, None if modelled else fixed)
+                cases.append(c)
+                old += (not left_out) and old_gate(c)
+        asked = [c for c in cases if c.answerable]
+        answered = sum(says_answer(c, decision) for c in asked)
+        p, r, _, _ = no_answer_scores(cases, lambda c: says_answer(c, decision))
+        print(f"| {variant} ({len(questions)}) | {empty} | {answered}/{len(asked)} | {p:.2f} / {r:.2f} | {old}/{len(asked)} |")
 
 
 class OldGate(Decision):
@@ -248,6 +289,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--backend")
     parser.add_argument("--index-dir", type=Path, default=BENCH_INDEX)
     parser.add_argument("--write", action="store_true", help="store the fit in index/decision.json")
+    parser.add_argument("--alqac", action="store_true", help="also score the ALQAC legal questions (bench/alqac.py)")
+    parser.add_argument("--alqac-work", type=Path, default=ROOT / ".alqac", help="the ALQAC law files and index")
     run(parser.parse_args(argv))
 
 
