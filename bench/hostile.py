@@ -1,4 +1,5 @@
-"""Hostile files for the fault benchmark and the limit tests: zip and Flate bombs, costly PDF pages, one huge line, too many passages."""
+"""Hostile files for the fault benchmark and the limit tests: zip and Flate bombs, costly PDF pages, one huge line,
+too many passages; and a legitimately large text PDF, which must still read."""
 from __future__ import annotations
 
 import io
@@ -9,6 +10,8 @@ from pathlib import Path
 from ingest import limits
 
 MB = 1024 * 1024
+ROOT = Path(__file__).resolve().parent.parent
+FONT = Path("/usr/share/fonts/truetype/dejavu/DejaVuSerif.ttf")   # fonts-dejavu-core
 
 
 def small_docx(paragraphs: list[str]) -> bytes:
@@ -120,6 +123,30 @@ def broken_zlib_pdf(mb: int) -> bytes:
     cut = packed[:len(packed) - 64]
     broken = b"<< /Length %d /Filter /FlateDecode >>\nstream\n" % len(cut) + cut + b"\nendstream"
     return pdf_file([text_page("Dieu 1. Trong moi 500 ha rung ngap man tai huyen ven bien."), broken])
+
+
+def large_text_pdf(chars: int, size: float = 10) -> bytes:
+    """A legitimate text PDF of about `chars` characters (the Civil Code has ~250,000-360,000): the
+    paragraphs of corpus/ in turn, each numbered so that none repeats, set by fpdf2 in DejaVu Serif
+    at `size` pt on A4 (~3,500 characters a page at 10 pt, like a dense printed law)."""
+    from fpdf import FPDF
+
+    paragraphs = [line.strip() for path in sorted((ROOT / "corpus").glob("*.txt"))
+                  for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    pdf = FPDF(format="A4")
+    pdf.add_font("serif", "", str(FONT))
+    pdf.set_margins(20, 15, 20)
+    pdf.set_auto_page_break(True, margin=20)
+    pdf.add_page()
+    pdf.set_font("serif", size=size)
+    written, n = 0, 0
+    while written < chars:
+        text = f"{n // len(paragraphs) + 1}.{paragraphs[n % len(paragraphs)]}"
+        pdf.multi_cell(0, size * 0.45, text, new_x="LMARGIN", new_y="NEXT")
+        pdf.ln(1)
+        written += len(text)
+        n += 1
+    return bytes(pdf.output())
 
 
 SMALL_TEXT = "NGHỊ QUYẾT\n\nĐiều 1. Trồng mới 500 ha rừng ngập mặn ven biển.\n".encode()

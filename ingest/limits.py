@@ -99,9 +99,11 @@ MAX_IMAGE_PIXELS = _limit("INGEST_MAX_IMAGE_PIXELS", 50_000_000, "pixels")
 # see before it happens: streams the scan cannot inflate (encrypted, LZW, zlib inside ASCII85), a
 # page's costs the check above does not count (forms drawn many times, Type 3 fonts), trafilatura on
 # odd HTML, Tesseract on a big scan. Before the page checks, 1 MB of text-drawing commands on one page
-# took 33 s and ~950 MB, and 16 MB of zlib data cut short 23 s. Legitimate reads need ~55 MB for a text
-# PDF (the Civil Code), ~130 MB for a PDF page rendered for OCR, ~430 MB for a 49-megapixel image.
-MAX_READ_MB = _limit("INGEST_MAX_READ_MB", 1_024, "MB")  # the reader's address space
+# took 33 s and ~950 MB, and 16 MB of zlib data cut short 23 s; both are now refused in under a second.
+# Legitimate reads, in address space (libraries included): ~140 MB for a text PDF (the Civil Code), ~130 MB
+# for a PDF page rendered for OCR, 290 MB for a 49-megapixel grey image and 430 MB for a colour one
+# (PNG or JPEG, the largest MAX_IMAGE_PIXELS allows): 768 MB is 1.8x that.
+MAX_READ_MB = _limit("INGEST_MAX_READ_MB", 768, "MB")  # the reader's address space
 # The time to read one file is this, plus MAX_READ_PAGE_SECONDS for each PDF page read, plus
 # MAX_OCR_PAGE_SECONDS for each page or frame sent to OCR. Other formats need a few seconds at their
 # size limits (HTML: ~2.5 s a MB, so ~12 s at 5 MB; a .docx with 20 MB of XML: ~3 s).

@@ -190,7 +190,7 @@ def _took_too_long(seconds: int, pages: int, ocr_pages: int) -> str:
     total = seconds
     for count, limit, what in ((pages, limits.MAX_READ_PAGE_SECONDS, "pages"),
                                (ocr_pages, limits.MAX_OCR_PAGE_SECONDS, "pages sent to OCR")):
-        if count:
+        if count and limit.value:
             parts.append(f"{limit.value:,} s for each of {count:,} {what} ({limit.env})")
             total += count * limit.value
     if len(parts) == 1:

@@ -30,8 +30,9 @@ import pytest
 from index import store
 from ingest import limits, sandbox
 from ingest.readers import ReadError, read
-from bench.hostile import (SMALL_TEXT, broken_zlib_pdf, docx_bomb, flate, flate_bomb, long_line, many_chunks, pdf_bomb,
-                           pdf_file, replace_member, small_docx, small_pdf, text_drawing_pdf, text_page)
+from bench.hostile import (SMALL_TEXT, broken_zlib_pdf, docx_bomb, flate, flate_bomb, large_text_pdf, long_line,
+                           many_chunks, pdf_bomb, pdf_file, replace_member, small_docx, small_pdf, text_drawing_pdf,
+                           text_page)
 from tests.conftest import CORPUS, ROOT
 
 GOOD = CORPUS / "000_40b5a0639ebd00a3.txt"   # its chunks are in the session index: nothing to embed
@@ -384,6 +385,23 @@ def test_a_reader_over_the_time_limit_is_stopped_and_replaced(tmp_path, monkeypa
     with pytest.raises(ProcessLookupError):
         os.kill(first, 0)
     assert sandbox.read_isolated(good) == read(good) and _pid() != first
+
+
+def test_a_long_pdf_gets_time_for_each_page(tmp_path, monkeypatch, no_worker):
+    """A text PDF of ~10 pages that needs more than the base time reads, its pages adding theirs;
+    without the per-page allowance the same file is stopped at the base time."""
+    path = tmp_path / "long.pdf"
+    path.write_bytes(large_text_pdf(40_000))
+    warm_up = tmp_path / "good.txt"
+    warm_up.write_bytes(SMALL_TEXT)
+    monkeypatch.setattr(limits, "MAX_READ_SECONDS", limits.Limit("INGEST_MAX_READ_SECONDS", 1, "seconds"))
+    sandbox.read_isolated(warm_up)
+    started = time.perf_counter()
+    assert sandbox.read_isolated(path) == read(path)
+    assert time.perf_counter() - started > 1
+    monkeypatch.setattr(limits, "MAX_READ_PAGE_SECONDS", limits.Limit("INGEST_MAX_READ_PAGE_SECONDS", 0, "seconds"))
+    with pytest.raises(ReadError, match=r"^reading took over 1 s \(INGEST_MAX_READ_SECONDS\)$"):
+        sandbox.read_isolated(path)
 
 
 def test_a_reader_that_crashes_is_reported_and_replaced(tmp_path, monkeypatch, no_worker):
