@@ -23,7 +23,7 @@ from pathlib import Path
 
 import httpx
 
-from bench.hostile import HOSTILE, broken_zlib_pdf, large_text_pdf, text_drawing_pdf
+from bench.hostile import HOSTILE, broken_zlib_pdf, form_drawn_pdf, large_text_pdf, text_drawing_pdf
 from bench.load import App
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -193,6 +193,7 @@ COSTLY_PDFS = {
     "page of 1 MB of text-drawing commands": lambda: text_drawing_pdf(1),
     "page of 460 KB of text-drawing commands (~196,000 characters)": lambda: text_drawing_pdf(0.45),
     "16 MB of zlib data cut short": lambda: broken_zlib_pdf(16),
+    "page drawing a 100-character form 1,000 times": lambda: form_drawn_pdf(1000),
     "legitimate: 250,000 characters (Civil Code-sized)": lambda: large_text_pdf(250_000),
     "legitimate: 700,000 characters": lambda: large_text_pdf(700_000),
 }

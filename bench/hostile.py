@@ -51,16 +51,23 @@ def docx_bomb(mb: int) -> bytes:
     return replace_member(small_docx(["Điều 1. Thử nghiệm."]), "word/document.xml", write)
 
 
-def pdf_file(contents: list[bytes]) -> bytes:
-    """A PDF by hand: one page per content stream (already encoded, with its /Filter), Helvetica."""
+def pdf_file(contents: list[bytes], forms: list[bytes] = ()) -> bytes:
+    """A PDF by hand: one page per content stream (already encoded, with its /Filter), Helvetica;
+    `forms` are form XObjects (their content, as a content stream) every page may draw as /Fm1, /Fm2..."""
     objects = [b"<< /Type /Catalog /Pages 2 0 R >>",
                b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>"]
+    first_form = 4 + 2 * len(contents)
+    xobjects = b" ".join(b"/Fm%d %d 0 R" % (n + 1, first_form + n) for n in range(len(forms)))
     kids = []
     for stream in contents:
         kids.append(len(objects) + 2)   # the page's object number; its content follows it
         objects.append(b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents %d 0 R "
-                       b"/Resources << /Font << /F1 3 0 R >> >> >>" % (len(objects) + 3))
+                       b"/Resources << /Font << /F1 3 0 R >>%s >> >>"
+                       % (len(objects) + 3, b" /XObject << %s >>" % xobjects if forms else b""))
         objects.append(stream)
+    for form in forms:
+        objects.append(form.replace(b"<< ", b"<< /Type /XObject /Subtype /Form /BBox [0 0 595 842] "
+                                    b"/Resources << /Font << /F1 3 0 R >> >> ", 1))
     pages = b"<< /Type /Pages /Kids [%s] /Count %d >>" % (b" ".join(b"%d 0 R" % k for k in kids), len(kids))
     objects.insert(1, pages)
     out = bytearray(b"%PDF-1.4\n")
@@ -112,6 +119,14 @@ def text_drawing_pdf(mb: float) -> bytes:
         size += len(line) + 1
         n += 1
     return pdf_file([flate(b"\n".join(lines + [b"ET"]))])
+
+
+def form_drawn_pdf(times: int, chars: int = 100) -> bytes:
+    """One page that draws, `times` over, a form of one string of `chars` characters: a few KB that
+    pdfminer parses and lays out `times` times (1,000 x 100 characters: the cost of 100,000)."""
+    form = flate(b"BT /F1 6 Tf 20 20 Td (%s) Tj ET" % (b"A" * chars))
+    page = flate(b"\n".join(b"q 1 0 0 1 0 %d cm /Fm1 Do Q" % (n % 800) for n in range(times)))
+    return pdf_file([page], forms=[form])
 
 
 def broken_zlib_pdf(mb: int) -> bytes:
@@ -176,6 +191,7 @@ HOSTILE = {
     "PDF Flate bomb, 1 GiB": _writer("bom.pdf", lambda: pdf_bomb(1024)),
     "PDF page of 1 MB of text-drawing commands": _writer("chu-day.pdf", lambda: text_drawing_pdf(1)),
     "PDF page with 16 MB of zlib data cut short": _writer("zlib-hong.pdf", lambda: broken_zlib_pdf(16)),
+    "PDF page drawing a 100-character form 1,000 times": _writer("mau-lap.pdf", lambda: form_drawn_pdf(1000)),
     "one 3.9M-character line": _writer("dong-dai.txt", long_line),
     "10,500 passages": _writer("nhieu-doan.txt", many_chunks),
     "binary noise named .txt": _writer("nhieu.txt", lambda: bytes(range(256)) * 4096),

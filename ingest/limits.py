@@ -79,15 +79,18 @@ MAX_PAGES = _limit("INGEST_MAX_PAGES", 2_000, "pages")  # PDF pages and image fr
 # checksum missing from a text page's tens of KB) are left to pdfminer's repair.
 MAX_PDF_BROKEN_STREAM_KB = _limit("INGEST_MAX_PDF_BROKEN_STREAM_KB", 256, "KB")
 
-# One PDF page, checked from its content streams (inflated by pdfminer, kept for the layout that
-# follows) before pdfminer lays it out. pdfminer's parser costs ~15 us a byte of content whatever it
-# draws (256 KB of path commands: 3.5-4 s), and each character drawn ~90 us and ~2 KB (one 256 KB
-# string: 23 s, 540 MB; a page of 1 MB of text-drawing commands: 33 s, ~950 MB). Real pages: a dense
-# legal page (the Civil Code at 10 pt, fpdf2) has 13-17 KB of content and 3,500-4,100 characters, a
-# LaTeX manual's pages 5-19 KB and up to 2,900; producers that place each glyph alone write ~80 KB.
+# One PDF page, checked from its content streams and the forms they draw, each time drawn (inflated
+# by pdfminer, kept for the layout that follows), before pdfminer lays it out. pdfminer's parser costs
+# ~15 us a byte of content whatever it draws (256 KB of path commands: 3.5-4 s), and each character
+# drawn ~90 us and ~2 KB (one 256 KB string: 23 s, 540 MB; a page of 1 MB of text-drawing commands:
+# 33 s, ~950 MB; a form of 100 characters drawn 1,000 times: 16 s, 250 MB). Real pages: a dense legal
+# page (the Civil Code at 10 pt, fpdf2) has 13-21 KB of content and 3,500-4,100 characters, a LaTeX
+# manual's pages 5-19 KB and up to 2,900; a producer that places each glyph alone (~20 bytes a glyph)
+# would write ~80 KB.
 MAX_PDF_PAGE_CONTENT_KB = _limit("INGEST_MAX_PDF_PAGE_CONTENT_KB", 512, "KB")   # ~8 s of parsing
-# Characters, estimated from the bytes of the page's strings (hex strings: two digits a byte; a
-# two-byte font counts each character twice): 4x an A3 page in 6 pt, ~4.5 s and ~100 MB to lay out.
+# Characters, estimated from the bytes of the page's strings (hex strings: two digits a byte), so a
+# two-byte font counts each character twice (the Civil Code page: ~8,300 estimated for 4,059): 6x
+# that, ~4.5 s and ~100 MB to lay out at the cost above.
 MAX_PDF_PAGE_CHARS = _limit("INGEST_MAX_PDF_PAGE_CHARS", 50_000, "characters")
 
 # Images for OCR (an image file's frames, a scanned PDF page rendered at 300 dpi): an A4 page at
@@ -97,7 +100,7 @@ MAX_IMAGE_PIXELS = _limit("INGEST_MAX_IMAGE_PIXELS", 50_000_000, "pixels")
 
 # Reading itself, in a child process (ingest/sandbox.py): the backstop for what the checks above cannot
 # see before it happens: streams the scan cannot inflate (encrypted, LZW, zlib inside ASCII85), a
-# page's costs the check above does not count (forms drawn many times, Type 3 fonts), trafilatura on
+# page's costs the check above does not count (Type 3 fonts, forms named in odd ways), trafilatura on
 # odd HTML, Tesseract on a big scan. Before the page checks, 1 MB of text-drawing commands on one page
 # took 33 s and ~950 MB, and 16 MB of zlib data cut short 23 s; both are now refused in under a second.
 # Legitimate reads, in address space (libraries included): ~140 MB for a text PDF (the Civil Code), ~130 MB

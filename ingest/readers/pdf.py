@@ -14,8 +14,8 @@ line i+1. A paragraph cut by a page break stays two lines (the ingest cleaner jo
 Before pdfplumber opens the file, its compressed streams are inflated a step at a time and counted
 (pdfminer would inflate each in one call, whatever its size), and a broken one is refused before
 pdfminer repairs it a byte at a time; then the pages are counted. Pages are read one at a time, each
-checked first from its content (size, characters to draw) before pdfminer lays it out, and reading
-stops once the document is over the character limit.
+checked first from its drawing commands (their size and the characters they draw, forms included)
+before pdfminer lays it out, and reading stops once the document is over the character limit.
 """
 from __future__ import annotations
 
@@ -39,6 +39,9 @@ STREAM = re.compile(rb"stream(?:\r\n|\n|\r)(?=[\x08\x18\x28\x38\x48\x58\x68\x78]
 FLATE = re.compile(rb"/Fl(?:ateDecode)?(?![A-Za-z])")
 # The strings of a content stream: literal (balanced parentheses one level deep, escapes) or hex.
 STRINGS = re.compile(rb"\((?:[^()\\]|\\.|\((?:[^()\\]|\\.)*\))*\)|<[0-9A-Fa-f\s]*>", re.S)
+# An XObject drawn by name (a form or an image), and how deep forms drawn by forms are followed.
+DRAW_XOBJECT = re.compile(rb"/([^\s/\[\]()<>{}%]+)\s+Do(?![A-Za-z])")
+MAX_FORM_DEPTH = 8
 INPUT_STEP = 1 << 16          # compressed bytes fed to zlib at a time ...
 OUTPUT_STEP = 1 << 20         # ... and inflated bytes taken out at a time, then dropped
 MIN_TEXT_CHARS = 20           # a page with less text than this ...
@@ -136,7 +139,8 @@ def _inflated_size(data: memoryview, start: int, limit: int) -> tuple[int, int, 
 def _declared_flate(data: mmap.mmap, keyword: int) -> bool:
     """Whether the dictionary before the `stream` keyword at `keyword` names the FlateDecode filter."""
     head = data[max(0, keyword - 2048):keyword]
-    return FLATE.search(head[head.rfind(b"obj"):]) is not None
+    start = head.rfind(b"obj")
+    return FLATE.search(head[max(0, start):]) is not None
 
 
 def _count_pages(document) -> int:
@@ -161,21 +165,45 @@ def _read_pages(pages) -> list[_Page]:
 
 
 def check_page(page, number: int) -> None:
-    """Refuse a page (pdfminer's PDFPage) whose content streams, inflated, are over
+    """Refuse a page (pdfminer's PDFPage) whose drawing commands, inflated, are over
     MAX_PDF_PAGE_CONTENT_KB or draw more than about MAX_PDF_PAGE_CHARS characters, before pdfminer
-    parses and lays it out. pdfminer keeps the inflated streams for that: nothing is inflated twice."""
+    parses and lays it out: its content streams, and the forms they draw, counted each time they are
+    drawn (as pdfminer parses them). pdfminer keeps the inflated streams: nothing is inflated twice."""
+    size, chars = _drawing_cost(page.contents, page.resources, {}, 0)
+    limits.MAX_PDF_PAGE_CONTENT_KB.check(size, f"PDF page {number} too costly to read (drawing commands)")
+    limits.MAX_PDF_PAGE_CHARS.check(chars, f"PDF page {number} too costly to read (text, estimated)")
+
+
+def _drawing_cost(streams, resources, known: dict, depth: int) -> tuple[int, int]:
+    """(bytes, estimated characters) that drawing `streams` with `resources` makes pdfminer parse:
+    the streams themselves and, for each form XObject they draw (`/Name Do`), its own cost each time.
+    `known` holds each form's cost already counted."""
     from pdfminer.pdftypes import PDFStream, resolve1
 
     size = chars = 0
-    for stream in page.contents:
+    drawn: dict[bytes, int] = {}
+    for stream in streams:
         stream = resolve1(stream)
         if not isinstance(stream, PDFStream):
             continue   # pdfminer skips it too
         data = stream.get_data()
         size += len(data)
-        limits.MAX_PDF_PAGE_CONTENT_KB.check(size, f"PDF page {number} too costly to read (drawing commands)")
         chars += sum(len(s) - 2 if s[0] == 40 else (len(s) - 2) // 2 for s in STRINGS.findall(data))
-    limits.MAX_PDF_PAGE_CHARS.check(chars, f"PDF page {number} too costly to read (text, estimated)")
+        for name in DRAW_XOBJECT.findall(data):
+            drawn[name] = drawn.get(name, 0) + 1
+    resources = resolve1(resources)
+    xobjects = resolve1(resources.get("XObject")) if isinstance(resources, dict) else None
+    xobjects = xobjects if isinstance(xobjects, dict) else {}
+    for name, times in drawn.items():
+        form = resolve1(xobjects.get(name.decode("latin-1")))
+        if not isinstance(form, PDFStream) or getattr(form.get("Subtype"), "name", None) != "Form" or depth >= MAX_FORM_DEPTH:
+            continue
+        if id(form) not in known:
+            known[id(form)] = (0, 0)   # a form that draws itself counts once
+            known[id(form)] = _drawing_cost([form], form.get("Resources") or resources, known, depth + 1)
+        size += times * known[id(form)][0]
+        chars += times * known[id(form)][1]
+    return size, chars
 
 
 def _pdf_error(err: Exception) -> str:

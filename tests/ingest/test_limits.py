@@ -2,11 +2,11 @@
 memory and time limits (ingest/sandbox.py).
 
 Through the public CLI: a .docx zip bomb, a PDF FlateDecode bomb, PDF pages costly for pdfminer (1 MB
-of drawing commands, 300 KB of text), a PDF with broken zlib data, the same two stopped by the reader's
-memory and time limits once the checks are raised, one huge line of text, a document over the chunk
-limit, hidden files. Each
-run must list the file in `errors` with a one-line reason naming its limit, take bounded time and
-memory, ingest the good file of the same run, and keep the indexed version of the file that went bad.
+of drawing commands, 460 KB of text, a form drawn 1,000 times), a PDF with broken zlib data, the same
+two stopped by the reader's memory and time limits once the checks are raised, one huge line of text,
+a document over the chunk limit, hidden files. Each run must list the file in `errors` with a one-line
+reason naming its limit, take bounded time and memory, ingest the good file of the same run, and keep
+the indexed version of the file that went bad.
 Then the pure checks, in process, and the reader's child process on its own.
 """
 from __future__ import annotations
@@ -30,9 +30,9 @@ import pytest
 from index import store
 from ingest import limits, sandbox
 from ingest.readers import ReadError, read
-from bench.hostile import (SMALL_TEXT, broken_zlib_pdf, docx_bomb, flate, flate_bomb, large_text_pdf, long_line,
-                           many_chunks, pdf_bomb, pdf_file, replace_member, small_docx, small_pdf, text_drawing_pdf,
-                           text_page)
+from bench.hostile import (SMALL_TEXT, broken_zlib_pdf, docx_bomb, flate, flate_bomb, form_drawn_pdf, large_text_pdf,
+                           long_line, many_chunks, pdf_bomb, pdf_file, replace_member, small_docx, small_pdf,
+                           text_drawing_pdf, text_page)
 from tests.conftest import CORPUS, ROOT
 
 GOOD = CORPUS / "000_40b5a0639ebd00a3.txt"   # its chunks are in the session index: nothing to embed
@@ -142,6 +142,13 @@ def test_pdf_page_costly_for_pdfminer(workspace):
 def test_pdf_page_with_too_much_text(workspace):
     refused_without_loss(workspace, "report.pdf", small_pdf(), text_drawing_pdf(0.45),
                          r"PDF page 1 too costly to read \(text, estimated\): 19\d,\d{3} characters > 50,000 limit "
+                         r"\(INGEST_MAX_PDF_PAGE_CHARS\)")
+
+
+# A few KB that pdfminer parses and lays out 1,000 times (unbounded: 16 s, 250 MB).
+def test_pdf_page_drawing_a_form_many_times(workspace):
+    refused_without_loss(workspace, "report.pdf", small_pdf(), form_drawn_pdf(1000),
+                         r"PDF page 1 too costly to read \(text, estimated\): 100,000 characters > 50,000 limit "
                          r"\(INGEST_MAX_PDF_PAGE_CHARS\)")
 
 
@@ -287,6 +294,15 @@ def test_pdf_page_checks_count_every_content_stream_of_the_page(tmp_path, monkey
     monkeypatch.undo()
     monkeypatch.setattr(limits, "MAX_PDF_PAGE_CONTENT_KB", limits.Limit("INGEST_MAX_PDF_PAGE_CONTENT_KB", 0, "KB"))
     with pytest.raises(ReadError, match=r"^PDF page 1 too costly to read \(drawing commands\): 0 KB > 0 KB limit "):
+        read(path)
+
+
+def test_pdf_page_checks_count_a_form_each_time_it_is_drawn(tmp_path, monkeypatch):
+    path = tmp_path / "a.pdf"
+    path.write_bytes(form_drawn_pdf(3, 20))
+    assert read(path).text.count("A" * 20) == 3
+    monkeypatch.setattr(limits, "MAX_PDF_PAGE_CHARS", limits.Limit("INGEST_MAX_PDF_PAGE_CHARS", 59, "characters"))
+    with pytest.raises(ReadError, match=r"^PDF page 1 too costly to read \(text, estimated\): 60 characters > 59 limit "):
         read(path)
 
 
