@@ -1,4 +1,4 @@
-"""Read a file in a child process limited in memory (INGEST_MAX_READ_MB) and time (INGEST_MAX_READ_SECONDS and more per page).
+"""Read a file in a child process limited in memory (INGEST_MAX_READ_MB) and time (INGEST_MAX_READ_SECONDS, more per page).
 
 The explicit limits (ingest/limits.py) stop what can be measured before it is expanded; this is the
 backstop for the rest (pdfminer's cost per character, its repair of broken zlib data, streams the
@@ -31,7 +31,8 @@ files that follow; one JSON line per message on its stdin and stdout.
 - time: the parent waits for the answer until the deadline, then kills the worker. The deadline grows
   with the work the file turns out to hold, as the worker reports it: each PDF page started adds
   INGEST_MAX_READ_PAGE_SECONDS, each page sent to OCR (legitimately slow) INGEST_MAX_OCR_PAGE_SECONDS.
-  A page that never ends gets the base time and its own allowance, not the whole document's.
+  A page that never ends gets its own allowance and what the pages before it left, not the whole
+  document's.
 """
 from __future__ import annotations
 
@@ -185,7 +186,8 @@ def _address_space(pid: int) -> int:
 
 
 def _took_too_long(seconds: int, pages: int, ocr_pages: int) -> str:
-    """The reason, with the time allowed in parts: "reading took over 23 s: 20 s (ENV) and 1 s for each of 3 pages (ENV)"."""
+    """The reason, with the time allowed in parts: "reading took over 23 s: 20 s (ENV) and 1 s for each
+    of 3 pages (ENV)"."""
     parts = [f"{seconds:,} s ({limits.MAX_READ_SECONDS.env})"]
     total = seconds
     for count, limit, what in ((pages, limits.MAX_READ_PAGE_SECONDS, "pages"),
@@ -207,7 +209,8 @@ def _needed_too_much(max_mb: int) -> str:
 def serve(hard_mb: int) -> None:
     """Read the files named on stdin, one JSON line each, and answer each on stdout with one JSON
     line: {"extracted": ...}, {"error": reason} or {"out_of_memory": true} (then exit), preceded by
-    {"page": true} for each PDF page started and {"ocr_page": true} for each page sent to OCR. Exit at the end of stdin or after IDLE_EXIT_SECONDS."""
+    {"page": true} for each PDF page started and {"ocr_page": true} for each page sent to OCR. Exit at
+    the end of stdin or after IDLE_EXIT_SECONDS."""
     resource.setrlimit(resource.RLIMIT_AS, (hard_mb * limits.MB, hard_mb * limits.MB))
     signal.signal(signal.SIGINT, signal.SIG_IGN)   # Ctrl-C stops the parent, which then closes stdin
     threading.Thread(target=_exit_when_orphaned, args=(os.getppid(),), daemon=True).start()

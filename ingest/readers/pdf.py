@@ -196,7 +196,8 @@ def _drawing_cost(streams, resources, known: dict, depth: int) -> tuple[int, int
     xobjects = xobjects if isinstance(xobjects, dict) else {}
     for name, times in drawn.items():
         form = resolve1(xobjects.get(name.decode("latin-1")))
-        if not isinstance(form, PDFStream) or getattr(form.get("Subtype"), "name", None) != "Form" or depth >= MAX_FORM_DEPTH:
+        is_form = isinstance(form, PDFStream) and getattr(form.get("Subtype"), "name", None) == "Form"
+        if not is_form or depth >= MAX_FORM_DEPTH:
             continue
         if id(form) not in known:
             known[id(form)] = (0, 0)   # a form that draws itself counts once
