@@ -1,7 +1,10 @@
 """`python -m bench faults`: kill -9 during ingest and upload, loads racing saves, hostile files; prints what survived.
 
 Everything runs here, on private copies of corpus/ in a temporary folder, against processes started
-here (`python -m ingest`, `python app.py` on a loopback port). Each part prints a Markdown table.
+here (`python -m ingest`, `python app.py` on a loopback port). Each part prints a Markdown table. The
+last one reads costly PDFs alone in the reader's sandbox, twice in the same run: with the PDF checks
+raised out of the way and the sandbox's former fixed limits (1,024 MB, 60 s a file: before), and
+with the defaults (after).
 """
 from __future__ import annotations
 
@@ -20,7 +23,7 @@ from pathlib import Path
 
 import httpx
 
-from bench.hostile import HOSTILE
+from bench.hostile import HOSTILE, broken_zlib_pdf, form_drawn_pdf, large_text_pdf, text_drawing_pdf
 from bench.load import App
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -158,6 +161,60 @@ def hostile_inputs(work: Path) -> list[str]:
     return rows
 
 
+# Reads one file through the sandbox in a fresh process: [seconds, peak address space of the worker in
+# MB (what INGEST_MAX_READ_MB limits: /proc VmPeak, or looks every 20 ms when the worker was killed), result].
+READ_ALONE = """
+import json, sys, threading, time
+from pathlib import Path
+from ingest import sandbox
+from ingest.readers import ReadError
+peak = 0
+def watch():
+    global peak
+    while True:
+        worker = sandbox._worker
+        if worker:
+            peak = max(peak, sandbox._address_space(worker.process.pid))
+        time.sleep(0.02)
+threading.Thread(target=watch, daemon=True).start()
+started = time.perf_counter()
+try:
+    result = f"{len(sandbox.read_isolated(Path(sys.argv[1])).text):,} characters read"
+    status = open(f"/proc/{sandbox._worker.process.pid}/status").read()
+    peak = max(peak, int(status.split("VmPeak:")[1].split()[0]) * 1024)
+except ReadError as err:
+    result = str(err)
+print(json.dumps([time.perf_counter() - started, peak / 2**20, result]))
+"""
+BEFORE = {"INGEST_MAX_PDF_PAGE_CONTENT_KB": "100000", "INGEST_MAX_PDF_PAGE_CHARS": "100000000",
+          "INGEST_MAX_PDF_BROKEN_STREAM_KB": "100000", "INGEST_MAX_READ_MB": "1024",
+          "INGEST_MAX_READ_SECONDS": "60", "INGEST_MAX_READ_PAGE_SECONDS": "0"}
+COSTLY_PDFS = {
+    "page of 1 MB of text-drawing commands": lambda: text_drawing_pdf(1),
+    "page of 460 KB of text-drawing commands (~196,000 characters)": lambda: text_drawing_pdf(0.45),
+    "16 MB of zlib data cut short": lambda: broken_zlib_pdf(16),
+    "page drawing a 100-character form 1,000 times": lambda: form_drawn_pdf(1000),
+    "legitimate: 250,000 characters (Civil Code-sized)": lambda: large_text_pdf(250_000),
+    "legitimate: 700,000 characters": lambda: large_text_pdf(700_000),
+}
+
+
+def reading_alone(work: Path) -> list[str]:
+    """Each costly PDF read alone in the sandbox, before (checks raised, 1,024 MB, 60 s) and after (defaults)."""
+    rows = []
+    for n, (name, build) in enumerate(COSTLY_PDFS.items()):
+        path = work / f"costly-{n}.pdf"
+        path.write_bytes(build())
+        cells = []
+        for env in (BEFORE, {}):
+            out = subprocess.run([sys.executable, "-c", READ_ALONE, str(path)], cwd=ROOT, env=dict(ENV, **env),
+                                 capture_output=True, text=True, check=True)
+            seconds, peak, result = json.loads(out.stdout)
+            cells += [f"{seconds:.1f}", f"{peak:.0f}", result]
+        rows.append(f"| {name} ({path.stat().st_size / 1e6:.1f} MB) | " + " | ".join(cells) + " |")
+    return rows
+
+
 def main(argv: list[str]) -> None:
     parser = argparse.ArgumentParser(prog="python -m bench faults", description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=20, help="kill -9 rounds for ingest (uploads: half)")
@@ -181,6 +238,12 @@ def main(argv: list[str]) -> None:
             print(row, flush=True)
         print(f"\n(peak MB: the ingest process's maximum resident set, the embedding model included; "
               f"max RSS of this process {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB)")
+        print("\n| PDF read alone in the sandbox | before: s | before: peak MB | before: result | after: s | "
+              "after: peak MB | after: result |\n|---|---|---|---|---|---|---|")
+        for row in reading_alone(work):
+            print(row, flush=True)
+        print("\n(peak MB: the reader process's address space, what INGEST_MAX_READ_MB limits; before: the PDF "
+              "page and broken-stream checks raised out of the way, INGEST_MAX_READ_MB=1024, a fixed 60 s a file)")
     finally:
         shutil.rmtree(work, ignore_errors=True)
 

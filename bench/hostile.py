@@ -1,4 +1,5 @@
-"""Hostile files for the fault benchmark and the limit tests: zip and Flate bombs, costly PDF pages, one huge line, too many passages."""
+"""Hostile files for the fault benchmark and the limit tests: zip and Flate bombs, costly PDF pages, one huge line,
+too many passages; and a legitimately large text PDF, which must still read."""
 from __future__ import annotations
 
 import io
@@ -9,6 +10,8 @@ from pathlib import Path
 from ingest import limits
 
 MB = 1024 * 1024
+ROOT = Path(__file__).resolve().parent.parent
+FONT = Path("/usr/share/fonts/truetype/dejavu/DejaVuSerif.ttf")   # fonts-dejavu-core
 
 
 def small_docx(paragraphs: list[str]) -> bytes:
@@ -48,16 +51,23 @@ def docx_bomb(mb: int) -> bytes:
     return replace_member(small_docx(["Điều 1. Thử nghiệm."]), "word/document.xml", write)
 
 
-def pdf_file(contents: list[bytes]) -> bytes:
-    """A PDF by hand: one page per content stream (already encoded, with its /Filter), Helvetica."""
+def pdf_file(contents: list[bytes], forms: list[bytes] = ()) -> bytes:
+    """A PDF by hand: one page per content stream (already encoded, with its /Filter), Helvetica;
+    `forms` are form XObjects (their content, as a content stream) every page may draw as /Fm1, /Fm2..."""
     objects = [b"<< /Type /Catalog /Pages 2 0 R >>",
                b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>"]
+    first_form = 4 + 2 * len(contents)
+    xobjects = b" ".join(b"/Fm%d %d 0 R" % (n + 1, first_form + n) for n in range(len(forms)))
     kids = []
     for stream in contents:
         kids.append(len(objects) + 2)   # the page's object number; its content follows it
         objects.append(b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents %d 0 R "
-                       b"/Resources << /Font << /F1 3 0 R >> >> >>" % (len(objects) + 3))
+                       b"/Resources << /Font << /F1 3 0 R >>%s >> >>"
+                       % (len(objects) + 3, b" /XObject << %s >>" % xobjects if forms else b""))
         objects.append(stream)
+    for form in forms:
+        objects.append(form.replace(b"<< ", b"<< /Type /XObject /Subtype /Form /BBox [0 0 595 842] "
+                                    b"/Resources << /Font << /F1 3 0 R >> >> ", 1))
     pages = b"<< /Type /Pages /Kids [%s] /Count %d >>" % (b" ".join(b"%d 0 R" % k for k in kids), len(kids))
     objects.insert(1, pages)
     out = bytearray(b"%PDF-1.4\n")
@@ -111,6 +121,14 @@ def text_drawing_pdf(mb: float) -> bytes:
     return pdf_file([flate(b"\n".join(lines + [b"ET"]))])
 
 
+def form_drawn_pdf(times: int, chars: int = 100) -> bytes:
+    """One page that draws, `times` over, a form of one string of `chars` characters: a few KB that
+    pdfminer parses and lays out `times` times (1,000 x 100 characters: the cost of 100,000)."""
+    form = flate(b"BT /F1 6 Tf 20 20 Td (%s) Tj ET" % (b"A" * chars))
+    page = flate(b"\n".join(b"q 1 0 0 1 0 %d cm /Fm1 Do Q" % (n % 800) for n in range(times)))
+    return pdf_file([page], forms=[form])
+
+
 def broken_zlib_pdf(mb: int) -> bytes:
     """A readable first page, then a page whose zlib data (`mb` MB of spaces after a line of text)
     is cut short, its /Length with it: pdfminer repairs it by inflating a byte at a time and
@@ -120,6 +138,30 @@ def broken_zlib_pdf(mb: int) -> bytes:
     cut = packed[:len(packed) - 64]
     broken = b"<< /Length %d /Filter /FlateDecode >>\nstream\n" % len(cut) + cut + b"\nendstream"
     return pdf_file([text_page("Dieu 1. Trong moi 500 ha rung ngap man tai huyen ven bien."), broken])
+
+
+def large_text_pdf(chars: int, size: float = 10) -> bytes:
+    """A legitimate text PDF of about `chars` characters (the Civil Code has ~250,000-360,000): the
+    paragraphs of corpus/ in turn, each numbered so that none repeats, set by fpdf2 in DejaVu Serif
+    at `size` pt on A4 (~3,500 characters a page at 10 pt, like a dense printed law)."""
+    from fpdf import FPDF
+
+    paragraphs = [line.strip() for path in sorted((ROOT / "corpus").glob("*.txt"))
+                  for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    pdf = FPDF(format="A4")
+    pdf.add_font("serif", "", str(FONT))
+    pdf.set_margins(20, 15, 20)
+    pdf.set_auto_page_break(True, margin=20)
+    pdf.add_page()
+    pdf.set_font("serif", size=size)
+    written, n = 0, 0
+    while written < chars:
+        text = f"{n // len(paragraphs) + 1}.{paragraphs[n % len(paragraphs)]}"
+        pdf.multi_cell(0, size * 0.45, text, new_x="LMARGIN", new_y="NEXT")
+        pdf.ln(1)
+        written += len(text)
+        n += 1
+    return bytes(pdf.output())
 
 
 SMALL_TEXT = "NGHỊ QUYẾT\n\nĐiều 1. Trồng mới 500 ha rừng ngập mặn ven biển.\n".encode()
@@ -149,6 +191,7 @@ HOSTILE = {
     "PDF Flate bomb, 1 GiB": _writer("bom.pdf", lambda: pdf_bomb(1024)),
     "PDF page of 1 MB of text-drawing commands": _writer("chu-day.pdf", lambda: text_drawing_pdf(1)),
     "PDF page with 16 MB of zlib data cut short": _writer("zlib-hong.pdf", lambda: broken_zlib_pdf(16)),
+    "PDF page drawing a 100-character form 1,000 times": _writer("mau-lap.pdf", lambda: form_drawn_pdf(1000)),
     "one 3.9M-character line": _writer("dong-dai.txt", long_line),
     "10,500 passages": _writer("nhieu-doan.txt", many_chunks),
     "binary noise named .txt": _writer("nhieu.txt", lambda: bytes(range(256)) * 4096),

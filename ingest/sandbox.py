@@ -1,4 +1,4 @@
-"""Read a file in a child process limited in memory (INGEST_MAX_READ_MB) and time (INGEST_MAX_READ_SECONDS).
+"""Read a file in a child process limited in memory (INGEST_MAX_READ_MB) and time (INGEST_MAX_READ_SECONDS, more per page).
 
 The explicit limits (ingest/limits.py) stop what can be measured before it is expanded; this is the
 backstop for the rest (pdfminer's cost per character, its repair of broken zlib data, streams the
@@ -28,8 +28,11 @@ files that follow; one JSON line per message on its stdin and stdout.
   the readers' libraries reserve no large ranges (17 MB for the text reader, ~60 MB with pdfplumber
   and pypdfium2, ~130 MB after a page rendered at 300 dpi), so it is close to real use, and it also
   counts mapped files and stacks.
-- time: the parent waits for the answer until the deadline, then kills the worker. OCR is slow
-  legitimately: each page sent to OCR adds INGEST_MAX_OCR_PAGE_SECONDS (the worker says so first).
+- time: the parent waits for the answer until the deadline, then kills the worker. The deadline grows
+  with the work the file turns out to hold, as the worker reports it: each PDF page started adds
+  INGEST_MAX_READ_PAGE_SECONDS, each page sent to OCR (legitimately slow) INGEST_MAX_OCR_PAGE_SECONDS.
+  A page that never ends gets its own allowance and what the pages before it left, not the whole
+  document's.
 """
 from __future__ import annotations
 
@@ -125,11 +128,11 @@ class _Worker:
             raise _Failed(self._died()) from None
         seconds = limits.MAX_READ_SECONDS.value
         deadline = time.monotonic() + seconds
-        ocr_pages = 0
+        pages = ocr_pages = 0
         while True:
             now = time.monotonic()
             if now >= deadline:
-                raise _Failed(_took_too_long(seconds, ocr_pages))
+                raise _Failed(_took_too_long(seconds, pages, ocr_pages))
             if _address_space(self.process.pid) > self.max_mb * limits.MB:
                 raise _Failed(_needed_too_much(self.max_mb))
             try:
@@ -139,6 +142,10 @@ class _Worker:
             if line is None:
                 raise _Failed(self._died())
             message = json.loads(line)
+            if "page" in message:
+                pages += 1
+                deadline += limits.MAX_READ_PAGE_SECONDS.value
+                continue
             if "ocr_page" in message:
                 ocr_pages += 1
                 deadline += limits.MAX_OCR_PAGE_SECONDS.value
@@ -178,13 +185,19 @@ def _address_space(pid: int) -> int:
         return 0
 
 
-def _took_too_long(seconds: int, ocr_pages: int) -> str:
-    if not ocr_pages:
+def _took_too_long(seconds: int, pages: int, ocr_pages: int) -> str:
+    """The reason, with the time allowed in parts: "reading took over 23 s: 20 s (ENV) and 1 s for each
+    of 3 pages (ENV)"."""
+    parts = [f"{seconds:,} s ({limits.MAX_READ_SECONDS.env})"]
+    total = seconds
+    for count, limit, what in ((pages, limits.MAX_READ_PAGE_SECONDS, "pages"),
+                               (ocr_pages, limits.MAX_OCR_PAGE_SECONDS, "pages sent to OCR")):
+        if count and limit.value:
+            parts.append(f"{limit.value:,} s for each of {count:,} {what} ({limit.env})")
+            total += count * limit.value
+    if len(parts) == 1:
         return f"reading took over {seconds:,} s ({limits.MAX_READ_SECONDS.env})"
-    page = limits.MAX_OCR_PAGE_SECONDS
-    total = seconds + ocr_pages * page.value
-    return (f"reading took over {total:,} s: {seconds:,} s ({limits.MAX_READ_SECONDS.env}) and {page.value:,} s "
-            f"for each of {ocr_pages:,} pages sent to OCR ({page.env})")
+    return f"reading took over {total:,} s: " + " and ".join(parts)
 
 
 def _needed_too_much(max_mb: int) -> str:
@@ -196,7 +209,8 @@ def _needed_too_much(max_mb: int) -> str:
 def serve(hard_mb: int) -> None:
     """Read the files named on stdin, one JSON line each, and answer each on stdout with one JSON
     line: {"extracted": ...}, {"error": reason} or {"out_of_memory": true} (then exit), preceded by
-    {"ocr_page": true} for each page sent to OCR. Exit at the end of stdin or after IDLE_EXIT_SECONDS."""
+    {"page": true} for each PDF page started and {"ocr_page": true} for each page sent to OCR. Exit at
+    the end of stdin or after IDLE_EXIT_SECONDS."""
     resource.setrlimit(resource.RLIMIT_AS, (hard_mb * limits.MB, hard_mb * limits.MB))
     signal.signal(signal.SIGINT, signal.SIG_IGN)   # Ctrl-C stops the parent, which then closes stdin
     threading.Thread(target=_exit_when_orphaned, args=(os.getppid(),), daemon=True).start()
@@ -207,6 +221,7 @@ def serve(hard_mb: int) -> None:
         answers.write(json.dumps(message).encode() + b"\n")
         answers.flush()
 
+    readers.page_started = lambda: send({"page": True})
     readers.ocr_page_started = lambda: send({"ocr_page": True})
     while select.select([sys.stdin], [], [], IDLE_EXIT_SECONDS)[0]:
         request = sys.stdin.buffer.readline()

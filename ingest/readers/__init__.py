@@ -47,6 +47,11 @@ def reader_for(path: Path) -> Reader:
     return getattr(importlib.import_module(f"ingest.readers.{module}"), function)
 
 
+def page_started() -> None:
+    """Called before each page of a PDF is read. The sandbox's worker (ingest/sandbox.py) replaces it
+    to tell its parent, which then allows the file more time."""
+
+
 def ocr_page_started() -> None:
     """Called before each page or image frame is rendered and sent to OCR. The sandbox's worker
     (ingest/sandbox.py) replaces it to tell its parent, which then allows the file more time."""

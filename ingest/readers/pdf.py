@@ -12,8 +12,10 @@ product handed to government offices.
 line i+1. A paragraph cut by a page break stays two lines (the ingest cleaner joins them).
 
 Before pdfplumber opens the file, its compressed streams are inflated a step at a time and counted
-(pdfminer would inflate each in one call, whatever its size), then the pages are counted; pages are
-read one at a time, and reading stops once the document is over the character limit.
+(pdfminer would inflate each in one call, whatever its size), and a broken one is refused before
+pdfminer repairs it a byte at a time; then the pages are counted. Pages are read one at a time, each
+checked first from its drawing commands (their size and the characters they draw, forms included)
+before pdfminer lays it out, and reading stops once the document is over the character limit.
 """
 from __future__ import annotations
 
@@ -33,6 +35,13 @@ from ingest.readers.text import check_size
 OCR_DPI = 300
 # The keyword before a stream's data (or "endstream"), when the data starts like zlib (method 8).
 STREAM = re.compile(rb"stream(?:\r\n|\n|\r)(?=[\x08\x18\x28\x38\x48\x58\x68\x78])")
+# A stream dictionary's filter, FlateDecode or its abbreviation.
+FLATE = re.compile(rb"/Fl(?:ateDecode)?(?![A-Za-z])")
+# The strings of a content stream: literal (balanced parentheses one level deep, escapes) or hex.
+STRINGS = re.compile(rb"\((?:[^()\\]|\\.|\((?:[^()\\]|\\.)*\))*\)|<[0-9A-Fa-f\s]*>", re.S)
+# An XObject drawn by name (a form or an image), and how deep forms drawn by forms are followed.
+DRAW_XOBJECT = re.compile(rb"/([^\s/\[\]()<>{}%]+)\s+Do(?![A-Za-z])")
+MAX_FORM_DEPTH = 8
 INPUT_STEP = 1 << 16          # compressed bytes fed to zlib at a time ...
 OUTPUT_STEP = 1 << 20         # ... and inflated bytes taken out at a time, then dropped
 MIN_TEXT_CHARS = 20           # a page with less text than this ...
@@ -81,7 +90,9 @@ def check_streams(path: Path) -> None:
     """Refuse a PDF whose compressed streams inflate past MAX_PDF_STREAM_MB each or
     MAX_PDF_INFLATED_MB together, or are more than MAX_PDF_STREAMS. Every stream whose data starts
     like zlib (FlateDecode) is inflated, whatever its dictionary says, and counted without being
-    kept: a bomb is stopped after the limit's worth of output."""
+    kept: a bomb is stopped after the limit's worth of output. A stream declared FlateDecode whose
+    data is cut short or corrupt past MAX_PDF_BROKEN_STREAM_KB is refused too (pdfminer would
+    repair it a byte at a time)."""
     total, pos, count = 0, 0, 0
     with open(path, "rb") as f, mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as data:
         view = memoryview(data)
@@ -92,18 +103,22 @@ def check_streams(path: Path) -> None:
                     continue
                 count += 1
                 limits.MAX_PDF_STREAMS.check(count, "too many compressed streams in PDF")
-                size, pos = _inflated_size(view, pos, limits.MAX_PDF_STREAM_MB.value * limits.MB)
+                size, pos, broken = _inflated_size(view, pos, limits.MAX_PDF_STREAM_MB.value * limits.MB)
                 if limits.MAX_PDF_STREAM_MB.exceeded(size):
                     raise ReadError(limits.MAX_PDF_STREAM_MB.reason(f"PDF stream at byte {keyword.start():,} too large inflated"))
+                if broken and _declared_flate(data, keyword.start()):
+                    limits.MAX_PDF_BROKEN_STREAM_KB.check(
+                        size, f"PDF stream at byte {keyword.start():,} has zlib data cut short or corrupt")
                 total += size
                 limits.MAX_PDF_INFLATED_MB.check(total, "PDF streams too large inflated")
         finally:
             view.release()
 
 
-def _inflated_size(data: memoryview, start: int, limit: int) -> tuple[int, int]:
+def _inflated_size(data: memoryview, start: int, limit: int) -> tuple[int, int, bool]:
     """(bytes the zlib data at `start` inflates to, counted up to just over `limit`; where its
-    compressed data ends). Data that is not zlib (an image codec, no filter) gives (0, start)."""
+    compressed data ends; whether it is broken: it stops with an error or at the end of the file,
+    before zlib's end). Data that is not zlib (an image codec, no filter) gives (0, start, True)."""
     inflater = zlib.decompressobj()
     size, pos, pending = 0, start, data[0:0]
     try:
@@ -117,7 +132,15 @@ def _inflated_size(data: memoryview, start: int, limit: int) -> tuple[int, int]:
             pending = inflater.unconsumed_tail
     except zlib.error:  # not zlib, or corrupt part way: what came out is what pdfminer would get
         pass
-    return size, max(start, pos - len(pending) - len(inflater.unused_data))
+    broken = not inflater.eof and size <= limit
+    return size, max(start, pos - len(pending) - len(inflater.unused_data)), broken
+
+
+def _declared_flate(data: mmap.mmap, keyword: int) -> bool:
+    """Whether the dictionary before the `stream` keyword at `keyword` names the FlateDecode filter."""
+    head = data[max(0, keyword - 2048):keyword]
+    start = head.rfind(b"obj")
+    return FLATE.search(head[max(0, start):]) is not None
 
 
 def _count_pages(document) -> int:
@@ -128,14 +151,60 @@ def _count_pages(document) -> int:
 
 
 def _read_pages(pages) -> list[_Page]:
-    """Each page's text, one page in memory at a time; stops once over the character limit."""
+    """Each page's text, one page in memory at a time, each checked before it is laid out; stops once
+    over the character limit."""
     out, chars = [], 0
     for page in pages:
+        readers.page_started()
+        check_page(page.page_obj, page.page_number)
         out.append(_page(page))
         page.close()
         chars += sum(len(line.text) for line in out[-1].lines)
         limits.MAX_CHARS.check(chars, f"document too long (at page {page.page_number})")
     return out
+
+
+def check_page(page, number: int) -> None:
+    """Refuse a page (pdfminer's PDFPage) whose drawing commands, inflated, are over
+    MAX_PDF_PAGE_CONTENT_KB or draw more than about MAX_PDF_PAGE_CHARS characters, before pdfminer
+    parses and lays it out: its content streams, and the forms they draw, counted each time they are
+    drawn (as pdfminer parses them). pdfminer keeps the inflated streams: nothing is inflated twice."""
+    size, chars = _drawing_cost(page.contents, page.resources, {}, 0)
+    limits.MAX_PDF_PAGE_CONTENT_KB.check(size, f"PDF page {number} too costly to read (drawing commands)")
+    limits.MAX_PDF_PAGE_CHARS.check(chars, f"PDF page {number} too costly to read (text, estimated)")
+
+
+def _drawing_cost(streams, resources, known: dict, depth: int) -> tuple[int, int]:
+    """(bytes, estimated characters) that drawing `streams` with `resources` makes pdfminer parse:
+    the streams themselves and, for each form XObject they draw (`/Name Do`), its own cost each time.
+    `known` holds each form's cost already counted."""
+    from pdfminer.pdftypes import PDFStream, resolve1
+
+    size = chars = 0
+    drawn: dict[bytes, int] = {}
+    for stream in streams:
+        stream = resolve1(stream)
+        if not isinstance(stream, PDFStream):
+            continue   # pdfminer skips it too
+        data = stream.get_data()
+        size += len(data)
+        chars += sum(len(s) - 2 if s[0] == 40 else (len(s) - 2) // 2 for s in STRINGS.findall(data))
+        for name in DRAW_XOBJECT.findall(data):
+            drawn[name] = drawn.get(name, 0) + 1
+    resources = resolve1(resources)
+    xobjects = resolve1(resources.get("XObject")) if isinstance(resources, dict) else None
+    xobjects = xobjects if isinstance(xobjects, dict) else {}
+    for name, times in drawn.items():
+        form = resolve1(xobjects.get(name.decode("latin-1")))
+        is_form = isinstance(form, PDFStream) and getattr(form.get("Subtype"), "name", None) == "Form"
+        if not is_form or depth >= MAX_FORM_DEPTH:
+            continue
+        if id(form) not in known:
+            known[id(form)] = (0, 0)   # a form that draws itself counts once
+            known[id(form)] = _drawing_cost([form], form.get("Resources") or resources, known, depth + 1)
+        size += times * known[id(form)][0]
+        chars += times * known[id(form)][1]
+    return size, chars
 
 
 def _pdf_error(err: Exception) -> str:

@@ -1,10 +1,12 @@
 """Hostile inputs are refused before they are expanded (ingest/limits.py), or stopped by the reader's
 memory and time limits (ingest/sandbox.py).
 
-Through the public CLI: a .docx zip bomb, a PDF FlateDecode bomb, a PDF page costly for pdfminer, a
-PDF with broken zlib data, one huge line of text, a document over the chunk limit, hidden files. Each
-run must list the file in `errors` with a one-line reason naming its limit, take bounded time and
-memory, ingest the good file of the same run, and keep the indexed version of the file that went bad.
+Through the public CLI: a .docx zip bomb, a PDF FlateDecode bomb, PDF pages costly for pdfminer (1 MB
+of drawing commands, 460 KB of text, a form drawn 1,000 times), a PDF with broken zlib data, the same
+two stopped by the reader's memory and time limits once the checks are raised, one huge line of text,
+a document over the chunk limit, hidden files. Each run must list the file in `errors` with a one-line
+reason naming its limit, take bounded time and memory, ingest the good file of the same run, and keep
+the indexed version of the file that went bad.
 Then the pure checks, in process, and the reader's child process on its own.
 """
 from __future__ import annotations
@@ -28,14 +30,18 @@ import pytest
 from index import store
 from ingest import limits, sandbox
 from ingest.readers import ReadError, read
-from bench.hostile import (SMALL_TEXT, broken_zlib_pdf, docx_bomb, flate, flate_bomb, long_line, many_chunks, pdf_bomb,
-                           pdf_file, replace_member, small_docx, small_pdf, text_drawing_pdf, text_page)
+from bench.hostile import (SMALL_TEXT, broken_zlib_pdf, docx_bomb, flate, flate_bomb, form_drawn_pdf, large_text_pdf,
+                           long_line, many_chunks, pdf_bomb, pdf_file, replace_member, small_docx, small_pdf,
+                           text_drawing_pdf, text_page)
 from tests.conftest import CORPUS, ROOT
 
 GOOD = CORPUS / "000_40b5a0639ebd00a3.txt"   # its chunks are in the session index: nothing to embed
 SECONDS = 20          # one CLI run: ~3 s here, most of it loading the embedding model
 PEAK_MB = 1000        # one CLI run: ~500 MB with the model loaded; the PDF bomb took 2.6 GB before
 MB = 1024 * 1024
+# Limits high enough that the hostile PDFs reach pdfminer (and the reader's memory and time limits).
+UNCHECKED_PAGES = {"INGEST_MAX_PDF_PAGE_CONTENT_KB": "100000", "INGEST_MAX_PDF_PAGE_CHARS": "100000000",
+                   "INGEST_MAX_PDF_BROKEN_STREAM_KB": "100000"}
 
 
 # ---------------------------------------------------------------- the CLI
@@ -125,16 +131,46 @@ def test_pdf_flate_bomb(workspace):
                          r"PDF stream at byte [\d,]+ too large inflated: over the 100 MB limit \(INGEST_MAX_PDF_STREAM_MB\)")
 
 
-# Unbounded, this page takes pdfminer 64 s and 961 MB (~25 MB a second): stopped by the reader's memory limit.
+# Unbounded, this page takes pdfminer 33-64 s and ~950 MB: refused from its content before the layout.
 def test_pdf_page_costly_for_pdfminer(workspace):
     refused_without_loss(workspace, "report.pdf", small_pdf(), text_drawing_pdf(1),
-                         r"reading needed over 150 MB \(INGEST_MAX_READ_MB\)", env={"INGEST_MAX_READ_MB": "150"})
+                         r"PDF page 1 too costly to read \(drawing commands\): 1,02\d KB > 512 KB limit "
+                         r"\(INGEST_MAX_PDF_PAGE_CONTENT_KB\)")
 
 
-# Unbounded, pdfminer's byte-at-a-time repair of this stream takes 51 s: stopped by the reader's time limit.
+# Under the content limit (460 KB), but ~196,000 characters to lay out.
+def test_pdf_page_with_too_much_text(workspace):
+    refused_without_loss(workspace, "report.pdf", small_pdf(), text_drawing_pdf(0.45),
+                         r"PDF page 1 too costly to read \(text, estimated\): 19\d,\d{3} characters > 50,000 limit "
+                         r"\(INGEST_MAX_PDF_PAGE_CHARS\)")
+
+
+# A few KB that pdfminer parses and lays out 1,000 times (unbounded: 16 s, 250 MB).
+def test_pdf_page_drawing_a_form_many_times(workspace):
+    refused_without_loss(workspace, "report.pdf", small_pdf(), form_drawn_pdf(1000),
+                         r"PDF page 1 too costly to read \(text, estimated\): 100,000 characters > 50,000 limit "
+                         r"\(INGEST_MAX_PDF_PAGE_CHARS\)")
+
+
+# Unbounded, pdfminer's byte-at-a-time repair of this stream takes 23-51 s: refused by the scan.
 def test_pdf_with_broken_zlib_data(workspace):
     refused_without_loss(workspace, "report.pdf", small_pdf(), broken_zlib_pdf(16),
-                         r"reading took over 5 s \(INGEST_MAX_READ_SECONDS\)", env={"INGEST_MAX_READ_SECONDS": "5"})
+                         r"PDF stream at byte [\d,]+ has zlib data cut short or corrupt: 15,\d{3} KB > 256 KB limit "
+                         r"\(INGEST_MAX_PDF_BROKEN_STREAM_KB\)")
+
+
+# With the checks above raised, the reader's own limits stop the same files (the backstop).
+def test_pdf_page_costly_for_pdfminer_stopped_by_the_memory_limit(workspace):
+    refused_without_loss(workspace, "report.pdf", small_pdf(), text_drawing_pdf(1),
+                         r"reading needed over 150 MB \(INGEST_MAX_READ_MB\)",
+                         env={"INGEST_MAX_READ_MB": "150", **UNCHECKED_PAGES})
+
+
+def test_pdf_with_broken_zlib_data_stopped_by_the_time_limit(workspace):
+    refused_without_loss(workspace, "report.pdf", small_pdf(), broken_zlib_pdf(16),
+                         r"reading took over 7 s: 5 s \(INGEST_MAX_READ_SECONDS\) and 1 s for each of 2 pages "
+                         r"\(INGEST_MAX_READ_PAGE_SECONDS\)",
+                         env={"INGEST_MAX_READ_SECONDS": "5", **UNCHECKED_PAGES})
 
 
 def test_one_huge_line_of_text(workspace):
@@ -177,6 +213,8 @@ def test_limit_reason_names_the_limit_and_its_variable():
     assert limits.MAX_ZIP_MB.reason("x", 300 * MB + MB // 2) == "x: 300.5 MB > 200 MB limit (INGEST_MAX_ZIP_MB)"
     assert limits.MAX_PDF_STREAM_MB.reason("y") == "y: over the 100 MB limit (INGEST_MAX_PDF_STREAM_MB)"
     assert limits.MAX_ZIP_MB.exceeded(200 * MB + 1) and not limits.MAX_ZIP_MB.exceeded(200 * MB)
+    assert limits.MAX_PDF_BROKEN_STREAM_KB.reason("z", 300 * 1024) == "z: 300 KB > 256 KB limit (INGEST_MAX_PDF_BROKEN_STREAM_KB)"
+    assert limits.MAX_PDF_BROKEN_STREAM_KB.exceeded(256 * 1024 + 1) and not limits.MAX_PDF_BROKEN_STREAM_KB.exceeded(256 * 1024)
 
 
 def test_a_limit_is_read_from_its_environment_variable(monkeypatch):
@@ -223,6 +261,48 @@ def test_pdf_limits_on_all_streams_and_pages(tmp_path, monkeypatch):
     monkeypatch.undo()
     monkeypatch.setattr(limits, "MAX_PAGES", limits.Limit("INGEST_MAX_PAGES", 2, "pages"))
     with pytest.raises(ReadError, match=r"^too many pages in PDF: 3 pages > 2 limit \(INGEST_MAX_PAGES\)$"):
+        read(path)
+
+
+def test_pdf_with_slightly_broken_small_streams_still_reads(tmp_path):
+    """zlib data without its checksum, or cut a few bytes short, on a text page: pdfminer repairs it
+    cheaply (under INGEST_MAX_PDF_BROKEN_STREAM_KB), so the scan lets it through."""
+    content = b"BT /F1 12 Tf 72 720 Td (Dieu 1. Trong moi 500 ha rung ngap man.) Tj ET"
+    for cut in (4, 6):
+        packed = zlib.compress(content)[:-cut]
+        stream = b"<< /Length %d /Filter /FlateDecode >>\nstream\n" % len(packed) + packed + b"\nendstream"
+        path = tmp_path / f"cut-{cut}.pdf"
+        path.write_bytes(pdf_file([text_page("Dieu 2. Trong moi 300 ha rung."), stream]))
+        assert "Dieu 1. Trong moi 500 ha" in read(path).text
+
+
+def test_pdf_page_checks_count_every_content_stream_of_the_page(tmp_path, monkeypatch):
+    """A page's content split into several streams is checked as one; each page on its own."""
+    path = tmp_path / "a.pdf"
+    parts = [flate(b"BT /F1 12 Tf 72 %d Td (%s) Tj ET" % (700 - 20 * n, b"x" * 30)) for n in range(3)]
+    data = pdf_file([parts[0], text_page("Dieu 2. Trong moi 300 ha rung.")])
+    # page 1's /Contents becomes an array of its stream and two more objects appended before the xref
+    extra = b"".join(b"%d 0 obj\n" % (8 + n) + part + b"\nendobj\n" for n, part in enumerate(parts[1:]))
+    data = data.replace(b"/Contents 5 0 R", b"/Contents [5 0 R 8 0 R 9 0 R]")
+    data = data[:data.index(b"xref\n")] + extra + data[data.index(b"xref\n"):]
+    path.write_bytes(_fix_xref(data))
+    assert read(path).text.count("x" * 30) == 3
+    monkeypatch.setattr(limits, "MAX_PDF_PAGE_CHARS", limits.Limit("INGEST_MAX_PDF_PAGE_CHARS", 80, "characters"))
+    with pytest.raises(ReadError, match=r"^PDF page 1 too costly to read \(text, estimated\): 90 characters > 80 limit "
+                                        r"\(INGEST_MAX_PDF_PAGE_CHARS\)$"):
+        read(path)
+    monkeypatch.undo()
+    monkeypatch.setattr(limits, "MAX_PDF_PAGE_CONTENT_KB", limits.Limit("INGEST_MAX_PDF_PAGE_CONTENT_KB", 0, "KB"))
+    with pytest.raises(ReadError, match=r"^PDF page 1 too costly to read \(drawing commands\): 0 KB > 0 KB limit "):
+        read(path)
+
+
+def test_pdf_page_checks_count_a_form_each_time_it_is_drawn(tmp_path, monkeypatch):
+    path = tmp_path / "a.pdf"
+    path.write_bytes(form_drawn_pdf(3, 20))
+    assert read(path).text.count("A" * 20) == 3
+    monkeypatch.setattr(limits, "MAX_PDF_PAGE_CHARS", limits.Limit("INGEST_MAX_PDF_PAGE_CHARS", 59, "characters"))
+    with pytest.raises(ReadError, match=r"^PDF page 1 too costly to read \(text, estimated\): 60 characters > 59 limit "):
         read(path)
 
 
@@ -288,6 +368,8 @@ def test_a_reader_over_the_memory_limit_is_stopped_and_replaced(tmp_path, monkey
     good, costly = tmp_path / "good.txt", tmp_path / "costly.pdf"
     good.write_bytes(SMALL_TEXT)
     costly.write_bytes(text_drawing_pdf(1))
+    for name, value in UNCHECKED_PAGES.items():   # the worker, started below, reads its limits from these
+        monkeypatch.setenv(name, value)
     monkeypatch.setattr(limits, "MAX_READ_MB", limits.Limit("INGEST_MAX_READ_MB", 150, "MB"))
     assert sandbox.read_isolated(good) == read(good)
     first = _pid()
@@ -306,22 +388,44 @@ def test_a_reader_over_the_time_limit_is_stopped_and_replaced(tmp_path, monkeypa
     good, slow = tmp_path / "good.txt", tmp_path / "slow.pdf"
     good.write_bytes(SMALL_TEXT)
     slow.write_bytes(broken_zlib_pdf(16))
+    for name, value in UNCHECKED_PAGES.items():
+        monkeypatch.setenv(name, value)
     monkeypatch.setattr(limits, "MAX_READ_SECONDS", limits.Limit("INGEST_MAX_READ_SECONDS", 2, "seconds"))
     assert sandbox.read_isolated(good) == read(good)
     first = _pid()
     started = time.perf_counter()
-    with pytest.raises(ReadError, match=r"^reading took over 2 s \(INGEST_MAX_READ_SECONDS\)$"):
+    with pytest.raises(ReadError, match=r"^reading took over 4 s: 2 s \(INGEST_MAX_READ_SECONDS\) and 1 s for each "
+                                        r"of 2 pages \(INGEST_MAX_READ_PAGE_SECONDS\)$"):
         sandbox.read_isolated(slow)
-    assert 2 <= time.perf_counter() - started < 4
+    assert 4 <= time.perf_counter() - started < 6   # the second page never ends: its second, not more
     with pytest.raises(ProcessLookupError):
         os.kill(first, 0)
     assert sandbox.read_isolated(good) == read(good) and _pid() != first
 
 
-def test_a_reader_that_crashes_is_reported_and_replaced(tmp_path, no_worker):
+def test_a_long_pdf_gets_time_for_each_page(tmp_path, monkeypatch, no_worker):
+    """A text PDF of ~10 pages that needs more than the base time reads, its pages adding theirs;
+    without the per-page allowance the same file is stopped at the base time."""
+    path = tmp_path / "long.pdf"
+    path.write_bytes(large_text_pdf(40_000))
+    warm_up = tmp_path / "good.txt"
+    warm_up.write_bytes(SMALL_TEXT)
+    monkeypatch.setattr(limits, "MAX_READ_SECONDS", limits.Limit("INGEST_MAX_READ_SECONDS", 1, "seconds"))
+    sandbox.read_isolated(warm_up)
+    started = time.perf_counter()
+    assert sandbox.read_isolated(path) == read(path)
+    assert time.perf_counter() - started > 1
+    monkeypatch.setattr(limits, "MAX_READ_PAGE_SECONDS", limits.Limit("INGEST_MAX_READ_PAGE_SECONDS", 0, "seconds"))
+    with pytest.raises(ReadError, match=r"^reading took over 1 s \(INGEST_MAX_READ_SECONDS\)$"):
+        sandbox.read_isolated(path)
+
+
+def test_a_reader_that_crashes_is_reported_and_replaced(tmp_path, monkeypatch, no_worker):
     good, slow = tmp_path / "good.txt", tmp_path / "slow.pdf"
     good.write_bytes(SMALL_TEXT)
     slow.write_bytes(broken_zlib_pdf(16))
+    for name, value in UNCHECKED_PAGES.items():
+        monkeypatch.setenv(name, value)
     sandbox.read_isolated(good)
     first = _pid()
     threading.Timer(0.5, os.kill, (first, signal.SIGSEGV)).start()   # as a C library's bug would
