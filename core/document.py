@@ -28,6 +28,7 @@ class Metadata:
     date_kind: str | None = None     # "issued" or "adopted"
     signer: str | None = None
     number: str | None = None        # "12-NQ/TU"
+    year: int | None = None          # the year filter's year: of the date, else of the title, else of the number
     converted_from: str | None = None  # legacy encoding the text was converted from
     ocr: bool = False
 
