@@ -51,6 +51,7 @@ class Section:
 
     level: int
     label: str
+    context: str = ""   # what it adds to the embedded text of the passages under it (the label when empty)
 
 
 @dataclass
