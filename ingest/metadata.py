@@ -169,7 +169,7 @@ def _is_type_line(text: str, name: str) -> bool:
     if text.rstrip().endswith((".", ";", ":", ",")) or len(text) > 200:
         return False
     if name in LAW_TYPES:
-        return len(text) <= 120 and not re.search(r"\b(?:này|số|đã|được|quy định)\b", rest, re.I)
+        return len(text) <= 120 and not re.search(r"\b(?:này|số|đã|được|quy định|ngày)\b", rest, re.I)
     return text.isupper() or _lower(text) != text
 
 
@@ -183,7 +183,8 @@ def _subject(header: list[Block], start: int) -> tuple[str | None, int]:
     """The subject line(s) after the type line: skip who decides and the meeting; join a subject set
     in capitals over several lines. Returns the subject and the index after it."""
     i = start
-    while i < len(header) and (_AUTHORITY.match(fold(header[i].text)) or _SEPARATOR.match(header[i].text)):
+    while i < len(header) and (_AUTHORITY.match(fold(header[i].text)) or _SEPARATOR.match(header[i].text)
+                               or _MOTTO.match(fold(header[i].text))):
         i += 1
     if i >= len(header):
         return None, i
