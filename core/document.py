@@ -24,6 +24,7 @@ class Metadata:
     issuer: str | None = None        # "Ban Chấp hành Đảng bộ tỉnh Lạng Sơn"
     province: str | None = None      # "Lạng Sơn"
     province_source: str | None = None  # "header", "text" (inferred from mentions) or "sidecar"
+    place: str | None = None         # where it was issued, as the date line says ("Lạng Sơn", "Hà Nội")
     date: str | None = None          # ISO "2023-12-06"
     date_kind: str | None = None     # "issued" or "adopted"
     signer: str | None = None

@@ -268,8 +268,8 @@ def _place_date(header: list[Block]) -> tuple[str | None, str | None]:
         cut = max((i + 1 for i, w in enumerate(words) if re.search(r"[\d/:;]", w)), default=0)
         words = words[max(cut, len(words) - 5):]
         folded = [fold(w) for w in words]
-        place = next((" ".join(words[i:]) for i in range(len(words)) if " ".join(folded[i:]) in _PROVINCE_BY_FOLD),
-                     " ".join(words))
+        place = next((_PROVINCE_BY_FOLD[" ".join(folded[i:])] for i in range(len(words))
+                      if " ".join(folded[i:]) in _PROVINCE_BY_FOLD), " ".join(words))
         return place or None, _iso(*m.groups())
     return None, None
 
@@ -343,7 +343,7 @@ def extract(blocks: list[Block], text: str) -> Metadata:
     deciding = [t for t in after if _AUTHORITY.match(fold(t))]
     signing = [b.text for b in blocks[-25:] if _ROLE.search(fold(b.text).strip("*- "))]
     issuer = _issuer(above, deciding + signing)
-    place, meta.date = _place_date(header)
+    meta.place, meta.date = _place_date(header)
     meta.date_kind = "issued" if meta.date else None
     if not meta.date:
         adopted = _ADOPTED.search(fold(text))
@@ -355,8 +355,9 @@ def extract(blocks: list[Block], text: str) -> Metadata:
     if not national:
         named = above + deciding + [body_start]
         province = next(filter(None, map(_province_named, named)), None)
-        if not province and place and fold(place) in _PROVINCE_BY_FOLD and fold(place) != "ha noi":
-            province = _PROVINCE_BY_FOLD[fold(place)]
+        place = fold(meta.place or "")
+        if not province and place in _PROVINCE_BY_FOLD and place != "ha noi":  # central bodies sit in Hà Nội
+            province = _PROVINCE_BY_FOLD[place]
         if not province and meta.subject:
             province = _province_named(meta.subject)
         source = "header" if province else None

@@ -256,7 +256,7 @@ def read_header(text):
 
 @pytest.mark.parametrize("text, expected", [
     (LAW, dict(type="Bộ luật", title="Bộ luật Dân sự", number="91/2015/QH13", issuer="Quốc hội",
-               province=None, date="2015-11-24", year=2015)),
+               province=None, place="Hà Nội", date="2015-11-24", year=2015)),
     ("BỘ LUẬT DÂN SỰ NĂM 2015\n\nĐiều 1. Phạm vi điều chỉnh\n",
      dict(type="Bộ luật", title="Bộ luật Dân sự năm 2015", province=None, date=None, year=2015)),
     ("LUẬT PHÒNG, CHỐNG MA TÚY\n\nĐiều 1. Phạm vi điều chỉnh\n\nLuật này quy định về phòng, chống ma túy; "
@@ -269,6 +269,7 @@ def read_header(text):
                     date="2024-01-26", title="Thông tư hướng dẫn quản lý, sử dụng kinh phí thực hiện chương "
                                              "trình mục tiêu quốc gia")),
     (PM_DECISION, dict(type="Quyết định", number="236/QĐ-TTg", issuer="Thủ tướng Chính phủ", province=None,
+                       place="Hà Nội",
                        date="2018-02-23", title="Quyết định về việc phê duyệt điều chỉnh quy hoạch phát triển "
                                                 "điện lực tỉnh Hòa Bình")),
     (PROVINCE_DECISION_TITLE_CASE, dict(type="Quyết định", number="1520/QĐ-UBND", province="Hà Giang",
@@ -289,7 +290,8 @@ def read_header(text):
     (REPORT, dict(type="Báo cáo", number="215-BC/TU", issuer="Tỉnh ủy Hà Giang", province="Hà Giang",
                   date="2024-06-20", title="Báo cáo sơ kết công tác 6 tháng đầu năm, phương hướng, nhiệm vụ 6 "
                                            "tháng cuối năm 2024")),
-    (PLAN_TCVN3, dict(type="Kế hoạch", number="12/KH-UBND", province="Cao Bằng", date="2025-01-05", year=2025,
+    (PLAN_TCVN3, dict(type="Kế hoạch", number="12/KH-UBND", province="Cao Bằng", place="Cao Bằng",
+                      date="2025-01-05", year=2025,
                       issuer="Ủy ban nhân dân tỉnh Cao Bằng",
                       title="Kế hoạch triển khai thực hiện nhiệm vụ phát triển du lịch năm 2025")),
     (UPLOADED_PLAN, dict(type="Kế hoạch", title="Kế hoạch triển khai công tác chuyển đổi số trên địa bàn tỉnh "
