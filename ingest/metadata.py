@@ -57,6 +57,7 @@ ISSUERS = [
     (r"ban chap hanh trung uong", "Ban Chấp hành Trung ương Đảng"),
     (r"bo chinh tri", "Bộ Chính trị"),
     (r"ban bi thu", "Ban Bí thư"),
+    (r"dang bo (?:tinh|thanh pho) [a-z -]{2,30} ban thuong vu", "Ban Thường vụ Tỉnh ủy"),   # "ĐẢNG BỘ TỈNH X / BAN THƯỜNG VỤ"
     (r"ban chap hanh dang bo (?:tinh|thanh pho)", "Ban Chấp hành Đảng bộ tỉnh"),
     (r"ban thuong vu (?:tinh|thanh) uy", "Ban Thường vụ Tỉnh ủy"),
     (r"(?:hoi dong nhan dan|hdnd) (?:tinh|thanh pho|tp)", "Hội đồng nhân dân tỉnh"),

@@ -313,6 +313,13 @@ def test_document_numbers(line, number):
     assert meta.number == number
 
 
+def test_party_committee_header_on_two_lines():
+    meta = read_header("ĐẢNG BỘ TỈNH LẠNG SƠN\nBAN THƯỜNG VỤ\n*\nSố 21-KH/TU\nĐẢNG CỘNG SẢN VIỆT NAM\n"
+                       "Lạng Sơn, ngày 12 tháng 01 năm 2024\n\nKẾ HOẠCH\ntổ chức hội nghị học tập nghị quyết\n")
+    assert (meta.issuer, meta.province, meta.number) == ("Ban Thường vụ Tỉnh ủy Lạng Sơn", "Lạng Sơn", "21-KH/TU")
+    assert meta.title == "Kế hoạch tổ chức hội nghị học tập nghị quyết"
+
+
 def test_province_only_from_the_issuer_never_from_incidental_words():
     text = ("BAN CHỈ ĐẠO\n\nTHÔNG BÁO\nKết luận của Trưởng Ban Chỉ đạo\n\n"
             "1. Đồng bào ta và người Việt Nam định cư ở nước ngoài chung sức vì hòa bình, hợp tác.\n")
