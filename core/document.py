@@ -90,6 +90,12 @@ class Chunk:
     def section_path(self) -> str:
         return " › ".join(self.section)
 
+    @property
+    def headings(self) -> list[str]:
+        """The section path without a law clause's or point's own label ("khoản 2", "điểm a"): the
+        headings that say what the passage is about."""
+        return [s for s in self.section if not s.startswith(("khoản ", "điểm "))]
+
 
 @dataclass
 class Document:
