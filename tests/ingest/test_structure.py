@@ -97,6 +97,7 @@ def test_a_clause_is_cited_with_its_article_and_carries_the_article_title_into_t
     assert "› Điều 24. Trách nhiệm của người sử dụng trái phép chất ma túy: 2. Chấp hành" in clause.embed_text
     point = next(c for c in chunks if c.text.startswith("a) Quản lý"))
     assert point.section[1:] == ["Điều 25. Trách nhiệm của gia đình, cơ quan, tổ…", "khoản 1", "điểm a"]
+    assert point.headings[-1] == "Điều 25. Trách nhiệm của gia đình, cơ quan, tổ…"  # what the lexical index sees
     # the whole article title (what tells Điều 25 from Điều 24) and the clause's lead-in travel with the point
     assert ("Điều 25. Trách nhiệm của gia đình, cơ quan, tổ chức, cộng đồng trong quản lý người sử dụng trái phép "
             "chất ma túy › 1. Gia đình người sử dụng trái phép chất ma túy có trách nhiệm sau đây: a) Quản lý"
