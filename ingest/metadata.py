@@ -203,13 +203,15 @@ def _subject(header: list[Block], start: int) -> tuple[str | None, int]:
     return " ".join(parts), j
 
 
-def _cut_at_authority(text: str) -> str:
+def _cut_at_authority(text: str) -> tuple[str, str | None]:
     """A lowercase header read as one paragraph ("về nhiệm vụ năm 2024 hội đồng nhân dân tỉnh ...") ends its
-    subject where who decides begins."""
+    subject where who decides begins: (subject, who decides or None)."""
     folded = fold(text)
     m = re.search(r"\s(?:hoi dong nhan dan|uy ban nhan dan|chu tich|ban chap hanh|thu tuong|bo truong|"
                   r"can cu|hoi nghi lan)\b", folded)
-    return text[:m.start()].rstrip(" ,") if m and m.start() > 10 else text
+    if m and m.start() > 10 and text[m.start() + 1].islower():   # in cased text it would be a line of its own
+        return text[:m.start()].rstrip(" ,"), text[m.start():].strip()
+    return text, None
 
 
 def _type_title(header: list[Block]) -> tuple[str | None, str | None, str | None, int | None]:
@@ -226,8 +228,8 @@ def _type_title(header: list[Block]) -> tuple[str | None, str | None, str | None
                 rest = header[i + 1].text   # "BỘ LUẬT" / "DÂN SỰ"
             law = _law_name(rest) if rest else None
             return name, law, f"{name} {law}" if law else name, i
-        subject = _cut_at_authority(rest) if rest else _subject(header, i + 1)[0]
-        return name, subject, f"{name} {_subject_words(subject)}" if subject else name, i
+        subject, _ = _cut_at_authority(rest or _subject(header, i + 1)[0] or "")
+        return name, subject or None, f"{name} {_subject_words(subject)}" if subject else name, i
     return None, None, None, None
 
 
@@ -341,7 +343,7 @@ def extract(blocks: list[Block], text: str) -> Metadata:
     above = [b.text for b in header[:at]] if at is not None else _head_lines(header)
     after = [b.text for b in header[at + 1:]] if at is not None else []
     body_start = blocks[len(header)].text if len(header) < len(blocks) else ""
-    deciding = [t for t in after if _AUTHORITY.match(fold(t))]
+    deciding = [t for t in after + [_cut_at_authority(b)[1] or "" for b in after[:3]] if _AUTHORITY.match(fold(t))]
     signing = [b.text for b in blocks[-25:] if _ROLE.search(fold(b.text).strip("*- "))]
     issuer = _issuer(above, deciding + signing)
     meta.place, meta.date = _place_date(header)

@@ -250,6 +250,16 @@ Nguyễn Văn Hùng
 """
 
 
+# The same, where a page-break repair joined the subject and who decides into one paragraph.
+RESOLUTION_TCVN3 = """nghị quyết
+về mục tiêu, nhiệm vụ kế hoạch năm 2024
+hội đồng nhân dân tỉnh lạng sơn
+khóa xvii, kỳ họp thứ hai mươi mốt
+Căn cứ Luật Tổ chức chính quyền địa phương ngày 19 tháng 6 năm 2015;
+Điều 1. Thông qua kế hoạch.
+"""
+
+
 def read_header(text):
     return extract(blocks(text), text)
 
@@ -294,10 +304,13 @@ def read_header(text):
                       date="2025-01-05", year=2025,
                       issuer="Ủy ban nhân dân tỉnh Cao Bằng",
                       title="Kế hoạch triển khai thực hiện nhiệm vụ phát triển du lịch năm 2025")),
+    (RESOLUTION_TCVN3, dict(type="Nghị quyết", title="Nghị quyết về mục tiêu, nhiệm vụ kế hoạch năm 2024",
+                            issuer="Hội đồng nhân dân tỉnh Lạng Sơn", province="Lạng Sơn")),
     (UPLOADED_PLAN, dict(type="Kế hoạch", title="Kế hoạch triển khai công tác chuyển đổi số trên địa bàn tỉnh "
                                                 "năm 2025", date=None, year=2025, signer="Nguyễn Văn Hùng")),
 ], ids=["law", "law-one-line", "law-name-only", "decree", "circular", "pm-decision", "title-case-decision",
-        "council-resolution", "party-resolution", "official-letter", "report", "tcvn3-plan", "uploaded-plan"])
+        "council-resolution", "party-resolution", "official-letter", "report", "tcvn3-plan", "tcvn3-resolution",
+        "uploaded-plan"])
 def test_header_patterns(text, expected):
     meta = read_header(text)
     assert {key: getattr(meta, key) for key in expected} == expected
