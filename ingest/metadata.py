@@ -246,8 +246,21 @@ def _letter(header: list[Block]) -> tuple[str | None, str | None]:
     return None, None
 
 
+def _department(lines: list[str]) -> str | None:
+    """A department under the body named above it ("UBND TỈNH LẠNG SƠN" / "SỞ TÀI CHÍNH"): it issues."""
+    for text in lines:
+        m = re.match(r"^(so|chi cuc|cuc) ([a-z][a-z ,-]{3,60})$", fold(text).strip())
+        if m and text.isupper():
+            head = text.strip()[:len(m.group(1))]
+            return head.capitalize() + " " + _law_name(text.strip()[len(head) + 1:])   # "Sở Tài chính"
+    return None
+
+
 def _issuer(lines: list[str], later: list[str]) -> str | None:
     """The issuing body from the lines above the type line, else from the opening or the signature."""
+    department = _department(lines)
+    if department:
+        return department
     for text in [" ".join(lines)] + later:
         folded = fold(text)
         for pattern, name in ISSUERS:
@@ -352,8 +365,8 @@ def extract(blocks: list[Block], text: str) -> Metadata:
         adopted = _ADOPTED.search(fold(text))
         if adopted and _iso(*adopted.groups()):
             meta.date, meta.date_kind = _iso(*adopted.groups()), "adopted"
-    national = issuer in NATIONAL_ISSUERS or meta.type in NATIONAL_TYPES or bool(
-        issuer and issuer.startswith("Bộ "))
+    national = issuer in NATIONAL_ISSUERS or meta.type in NATIONAL_TYPES or any(
+        _MINISTRY.match(fold(t).strip()) for t in above if not _starts_with_type(t))
     province, source = None, None
     if not national:
         named = above + deciding + [body_start]

@@ -333,6 +333,15 @@ def test_party_committee_header_on_two_lines():
     assert meta.title == "Kế hoạch tổ chức hội nghị học tập nghị quyết"
 
 
+def test_a_department_under_the_provincial_committee_issues():
+    meta = read_header("UBND TỈNH LẠNG SƠN\nSỞ TÀI CHÍNH\n-------\nSố: 350/BC-STC\nLạng Sơn, ngày 02 tháng 4 năm 2024\n\n"
+                       "BÁO CÁO\nTình hình thu, chi ngân sách quý I năm 2024\n")
+    assert (meta.issuer, meta.province, meta.type) == ("Sở Tài chính", "Lạng Sơn", "Báo cáo")
+    ministry = read_header("BỘ Y TẾ\nCỤC QUẢN LÝ DƯỢC\nSố: 12/QLD-ĐK\nHà Nội, ngày 5 tháng 1 năm 2024\n\n"
+                           "V/v cấp giấy đăng ký lưu hành thuốc\n\nKính gửi: Sở Y tế tỉnh Hà Giang.\n")
+    assert (ministry.issuer, ministry.province, ministry.type) == ("Cục Quản lý dược", None, "Công văn")
+
+
 def test_province_only_from_the_issuer_never_from_incidental_words():
     text = ("BAN CHỈ ĐẠO\n\nTHÔNG BÁO\nKết luận của Trưởng Ban Chỉ đạo\n\n"
             "1. Đồng bào ta và người Việt Nam định cư ở nước ngoài chung sức vì hòa bình, hợp tác.\n")
