@@ -21,7 +21,7 @@ _TERMINAL = tuple(".:;!?…\"”)/")
 LABEL_LINE = 30   # a line this short that does not end a sentence was ended on purpose (a page break fills the line)
 # Header lines that stand alone even in lowercase (TCVN3 text has no toned capitals): the number,
 # the "V/v" subject of a letter, the place and date.
-_HEADER_FIELD = re.compile(r"^(?:số\s*[:.]?\s*\d|v/v\b)|,\s*ngày\s*\d{1,2}\s*tháng\s*\d{1,2}\s*năm\s*\d{4}\W*$", re.I)
+_HEADER_FIELD = re.compile(r"^(?:số\s*:\s*\d|số\s+\d[\w/.-]*$|v/v\b)|,\s*ngày\s*\d{1,2}\s*tháng\s*\d{1,2}\s*năm\s*\d{4}\W*$", re.I)
 
 
 def _latex(match: re.Match) -> str:
