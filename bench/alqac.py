@@ -109,8 +109,9 @@ def run(args) -> dict:
     print(f"index: {summary.documents} laws, {summary.chunks} passages ({summary.chunks_embedded} embedded now, "
           f"{summary.seconds:.0f} s); errors: {summary.errors or 'none'}")
     engine = Engine(args.work / "index", embedder)
-    titled = sum(1 for d in engine.documents.values() if d.meta.title)
-    print(f"documents with a recognised title: {titled}/{len(engine.documents)}")
+    by_source = {d.source: d for d in engine.documents.values()}
+    titled = sum(1 for law, key in source.items() if fold(by_source[key].meta.title or "") == fold(law))
+    print(f"documents whose recognised title is their law's name: {titled}/{len(source)}")
     baseline = None if args.no_baseline else Baseline(files, embedder)
 
     rows, empty, latencies = {}, {}, []

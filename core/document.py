@@ -24,10 +24,12 @@ class Metadata:
     issuer: str | None = None        # "Ban Chấp hành Đảng bộ tỉnh Lạng Sơn"
     province: str | None = None      # "Lạng Sơn"
     province_source: str | None = None  # "header", "text" (inferred from mentions) or "sidecar"
+    place: str | None = None         # where it was issued, as the date line says ("Lạng Sơn", "Hà Nội")
     date: str | None = None          # ISO "2023-12-06"
     date_kind: str | None = None     # "issued" or "adopted"
     signer: str | None = None
     number: str | None = None        # "12-NQ/TU"
+    year: int | None = None          # the year filter's year: of the date, else of the title, else of the number
     converted_from: str | None = None  # legacy encoding the text was converted from
     ocr: bool = False
 
@@ -50,6 +52,7 @@ class Section:
 
     level: int
     label: str
+    context: str = ""   # what it adds to the embedded text of the passages under it (the label when empty)
 
 
 @dataclass
@@ -86,6 +89,12 @@ class Chunk:
     @property
     def section_path(self) -> str:
         return " › ".join(self.section)
+
+    @property
+    def headings(self) -> list[str]:
+        """The section path without a law clause's or point's own label ("khoản 2", "điểm a"): the
+        headings that say what the passage is about."""
+        return [s for s in self.section if not s.startswith(("khoản ", "điểm "))]
 
 
 @dataclass

@@ -35,7 +35,7 @@ class LexicalRetriever:
     """BM25 of the question as Vietnamese text over each passage and its last two headings."""
 
     def __init__(self, chunks: list[Chunk], depth: int):
-        self.index = LexicalIndex([" ".join([*c.section[-2:], c.text]) for c in chunks])
+        self.index = LexicalIndex([" ".join([*c.headings[-2:], c.text]) for c in chunks])
         self.depth = depth
 
     def run(self, query: Query, allowed: list[int] | None) -> Ranking:

@@ -18,6 +18,10 @@ _EMPHASIS = re.compile(r"(\*{1,3}|_{2})(?=\S)(.+?)(?<=\S)\1")
 _STRAY_STARS = re.compile(r"\*{2,}")
 _SPACES = re.compile(r"[ \t\u00a0\u2000-\u200b\u202f\u3000]+")
 _TERMINAL = tuple(".:;!?…\"”)/")
+LABEL_LINE = 30   # a line this short that does not end a sentence was ended on purpose (a page break fills the line)
+# Header lines that stand alone even in lowercase (TCVN3 text has no toned capitals): the number,
+# the "V/v" subject of a letter, the place and date.
+_HEADER_FIELD = re.compile(r"^(?:số\s*:\s*\d|số\s+\d[\w/.-]*$|v/v\b)|,\s*ngày\s*\d{1,2}\s*tháng\s*\d{1,2}\s*năm\s*\d{4}\W*$", re.I)
 
 
 def _latex(match: re.Match) -> str:
@@ -49,6 +53,8 @@ def _continues(previous: str, current: str) -> bool:
     """Is `current` the rest of a paragraph cut by a page break ("... thực hiện Nghị" / "quyết số 43")?"""
     if not previous or not current or previous.endswith(_TERMINAL) or previous.isupper():
         return False  # a finished sentence, or an all-caps heading line
+    if len(previous) < LABEL_LINE or _HEADER_FIELD.search(previous) or _HEADER_FIELD.search(current):
+        return False  # a header line ("ubnd tỉnh cao bằng", "số: 12/KH-UBND", "..., ngày 05 tháng 01 năm 2025")
     return current[0].islower() or current[0] in ",;"
 
 

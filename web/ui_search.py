@@ -29,7 +29,7 @@ def filter_choices(service: Service, lang: str) -> dict[str, list]:
         docs = []
     provinces = sorted({d.meta.province for d in docs if d.meta.province})
     types = sorted({d.meta.type for d in docs if d.meta.type})
-    years = sorted({d.meta.date[:4] for d in docs if d.meta.date}, reverse=True)
+    years = sorted({str(d.meta.year) for d in docs if d.meta.year}, reverse=True)
     titles = sorted(((d.meta.title or d.source)[:90], d.id) for d in docs)
     return {"province": everything + [(p, p) for p in provinces], "type": everything + [(x, x) for x in types],
             "year": everything + [(y, y) for y in years], "document": everything + titles}

@@ -4,6 +4,9 @@
 - A list item carries its rendered number or bullet as text ("1.", "a)", "II.", "- "), worked out
   from the numbering definitions the way Word counts them.
 - A table row is one line, "Header: value; Header: value", the headers taken from the first row.
+  A layout table (the two-column header with the issuer, the motto, the number and the date, or the
+  signature block beside the recipients list) is not data: its cells are read column by column,
+  a line per paragraph, as the page shows them.
 - Runs set in legacy fonts (".VnTime", ".VnTimeH" = TCVN3, all caps; "VNI-Times" = VNI) are
   converted to Unicode run by run, whatever the paragraph around them uses.
 - The package is checked from its ZIP directory before python-docx opens it: member count, size
@@ -125,10 +128,28 @@ class _Reader:
                 if line.strip():
                     out += [line, ""]
             elif child.tag == f"{W}tbl":
-                rows = self.table(Table(child, self.document._body))
+                table = Table(child, self.document._body)
+                if _is_layout(table):
+                    for line in self.layout(table):
+                        out += [line, ""]
+                    continue
+                rows = self.table(table)
                 if rows:
                     out += rows + [""]
         return out
+
+    def layout(self, table) -> list[str]:
+        """The paragraphs of a layout table, column by column, top to bottom."""
+        lines, seen = [], set()
+        columns = max((len(row.cells) for row in table.rows), default=0)
+        for column in range(columns):
+            for row in table.rows:
+                if column >= len(row.cells) or row.cells[column]._tc in seen:
+                    continue
+                cell = row.cells[column]
+                seen.add(cell._tc)
+                lines += [text for text in (self.paragraph(p) for p in cell.paragraphs) if text.strip()]
+        return lines
 
     def paragraph(self, paragraph) -> str:
         parts = []
@@ -177,6 +198,19 @@ class _Reader:
                     return name
                 style = style.base_style
         return self.default_font
+
+
+# What only the header or the signature block of a document holds.
+_LAYOUT = re.compile(r"CỘNG HÒA XÃ HỘI CHỦ NGHĨA|CỘNG HOÀ XÃ HỘI CHỦ NGHĨA|Độc lập\s*[-–]\s*Tự do|ĐẢNG CỘNG SẢN VIỆT NAM|"
+                     r"^Nơi nhận\s*:|^(?:T/?M|K/?T|T/?L|TUQ)\.?\s", re.I | re.M)
+
+
+def _is_layout(table) -> bool:
+    """A small table whose cells hold the motto, the recipients list or a signature role line."""
+    if len(table.rows) > 4:
+        return False
+    text = "\n".join(p.text.strip() for row in table.rows for cell in row.cells for p in cell.paragraphs)
+    return bool(_LAYOUT.search(text) or _LAYOUT.search(legacy.convert(text)[0]))
 
 
 def _body_items(element):

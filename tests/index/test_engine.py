@@ -50,7 +50,7 @@ def test_exact_phrase_accent_insensitive_with_highlight(engine):
 def test_article_clause_search(engine):
     response = search(engine, '"Điều 2"', mode="phrase")
     assert response["results"] and all("Điều 2" in r["text"] or "Điều 2" in r["section"] for r in response["results"])
-    assert any(r["section"] == "Điều 2. Tổ chức thực hiện" for r in response["results"])
+    assert any(r["section"] == "Điều 2. Tổ chức thực hiện › khoản 1" for r in response["results"])
 
 
 def test_who_signed(engine):

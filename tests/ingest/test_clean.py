@@ -40,3 +40,11 @@ def test_finished_sentences_and_headings_are_not_joined():
 def test_two_headings_fused_on_one_line_are_split():
     first, second = blocks("I. MỤC ĐÍCH, YÊU CẦU**1. Mục đích**\n")
     assert (first.text, second.text) == ("I. MỤC ĐÍCH, YÊU CẦU", "1. Mục đích")
+
+
+def test_header_lines_of_lowercase_text_stay_apart_but_a_cut_before_a_number_is_joined():
+    header = "ubnd tỉnh cao bằng\nsố: 12/KH-UBND\ncao bằng, ngày 05 tháng 01 năm 2025\nkế hoạch\ntriển khai năm 2025\n"
+    assert [b.text for b in blocks(header)] == ["ubnd tỉnh cao bằng", "số: 12/KH-UBND",
+                                                "cao bằng, ngày 05 tháng 01 năm 2025", "kế hoạch", "triển khai năm 2025"]
+    [cut] = blocks("Các cấp ủy tổ chức quán triệt và triển khai thực hiện Nghị quyết\nsố 43-NQ/TW của Trung ương.\n")
+    assert cut.text.endswith("Nghị quyết số 43-NQ/TW của Trung ương.")

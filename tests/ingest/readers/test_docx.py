@@ -99,3 +99,54 @@ def test_paragraphs_inside_content_controls(tmp_path):
     document.add_paragraph("Sau")
     document.save(str(tmp_path / "sdt.docx"))
     assert read(tmp_path / "sdt.docx").text.split("\n") == ["Trước", "", FOREST, "", "Sau"]
+
+
+def test_header_and_signature_tables_are_read_as_the_page_shows_them(tmp_path):
+    """An uploaded plan as Word lays it out: the issuer and number beside the motto and date in a
+    two-column table, the type and subject in Title Case, a data table, and the recipients list
+    beside the signature block in another table."""
+    import docx
+
+    from ingest.chunk import chunk_blocks
+    from ingest.clean import blocks
+    from ingest.metadata import extract
+
+    document = docx.Document()
+    header = document.add_table(rows=2, cols=2)
+    cells = [["Ủy Ban Nhân Dân\nTỉnh Cao Bằng", "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM\nĐộc lập - Tự do - Hạnh phúc"],
+             ["Số: 45/KH-UBND", "Cao Bằng, ngày 12 tháng 3 năm 2025"]]
+    for row, values in zip(header.rows, cells):
+        for cell, value in zip(row.cells, values):
+            cell.paragraphs[0].text = value.split("\n")[0]
+            for more in value.split("\n")[1:]:
+                cell.add_paragraph(more)
+    document.add_paragraph("Kế Hoạch", style="Title")
+    document.add_paragraph("Triển Khai Phát Triển Du Lịch Năm 2025")
+    document.add_paragraph("I. Chỉ Tiêu", style="Heading 1")
+    data = document.add_table(rows=3, cols=2)
+    for row, values in zip(data.rows, [["Chỉ tiêu", "Năm 2025"], ["Lượt khách", "1,5 triệu"], ["Doanh thu", "2.100 tỷ"]]):
+        for cell, value in zip(row.cells, values):
+            cell.paragraphs[0].text = value
+    signature = document.add_table(rows=1, cols=2)
+    left, right = signature.rows[0].cells
+    left.paragraphs[0].text = "Nơi nhận:"
+    left.add_paragraph("- Các sở, ban, ngành;")
+    left.add_paragraph("- Lưu: VT.")
+    right.paragraphs[0].text = "TM. ỦY BAN NHÂN DÂN"
+    for line in ("KT. CHỦ TỊCH", "PHÓ CHỦ TỊCH", "(Đã ký)", "Lê Thị Hoa"):
+        right.add_paragraph(line)
+    document.save(str(tmp_path / "ke-hoach.docx"))
+
+    extracted = read(tmp_path / "ke-hoach.docx")
+    lines = body(extracted)
+    assert lines[:4] == ["Ủy Ban Nhân Dân", "Tỉnh Cao Bằng", "Số: 45/KH-UBND", "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM"]
+    assert "Chỉ tiêu: Lượt khách; Năm 2025: 1,5 triệu" in lines
+    assert lines[-6:] == ["- Lưu: VT.", "TM. ỦY BAN NHÂN DÂN", "KT. CHỦ TỊCH", "PHÓ CHỦ TỊCH", "(Đã ký)", "Lê Thị Hoa"]
+    paragraphs = blocks(extracted.text)
+    meta = extract(paragraphs, extracted.text)
+    assert (meta.type, meta.title) == ("Kế hoạch", "Kế hoạch triển khai phát triển du lịch năm 2025")
+    assert (meta.number, meta.province, meta.date, meta.signer) == ("45/KH-UBND", "Cao Bằng", "2025-03-12", "Lê Thị Hoa")
+    chunks = chunk_blocks("d", paragraphs, meta.title)
+    rows = [c for c in chunks if c.text.startswith("Chỉ tiêu:")]
+    assert len(rows) == 2 and all(c.section == ["I. Chỉ Tiêu"] for c in rows)
+    assert chunks[-1].section == ["Chữ ký"] and chunks[-1].text.endswith("Lê Thị Hoa")
