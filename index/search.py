@@ -4,11 +4,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 
 from core.document import Chunk, Document
-from core.text import passage_key, term_pattern, term_spans, years
+from core.text import term_pattern, term_spans, years
 from core.vietnamese import fold
 from index.embed.base import Embedder
 from index.fuse import Joiner, dedupe
-from index.query import Query, Vocabulary, analyze, load_abbreviations, load_glossary
+from index.query import Query, analyze, load_abbreviations, load_glossary
 from index.ranking import DEFAULT, RankingConfig
 from index.rerank import LiteralFilter, boost_kind, boost_scope, named_scopes, penalise_asides, signature_first
 from index.retrieve import CoverageRanker, DenseRetriever, LexicalRetriever, Ranking
@@ -55,20 +55,18 @@ class Searcher:
         snapshot.check_model(embedder.model_id)
         self.snapshot, self.embedder, self.config = snapshot, embedder, config
         chunks = self.chunks = snapshot.chunks
+        derived = snapshot.search   # BM25, posting lists, vocabulary...: saved with the index, not rebuilt
         self.dense = DenseRetriever(snapshot.dense, embedder, chunks, config.candidates)
-        self.lexical = LexicalRetriever(chunks, config.candidates)
-        self.coverage = CoverageRanker(chunks)
+        self.lexical = LexicalRetriever(chunks, config.candidates, derived.lexical)
+        self.coverage = CoverageRanker(chunks, derived.idf)
         self.joiner = Joiner(config.fusion, config.rrf_k)
-        self.literal = LiteralFilter(chunks)
-        self.vocab = Vocabulary([c.text for c in chunks] + [" ".join(c.section) for c in chunks])
+        self.literal = LiteralFilter(chunks, derived.postings)
+        self.vocab = derived.vocab
         self.glossary, self.abbreviations = load_glossary(), load_abbreviations()
-        self.keys = [passage_key(c.text) for c in chunks]
+        self.keys = derived.keys
         self.doc_ids = [c.doc_id for c in chunks]
-        self.known_scopes = {s for c in chunks for s in c.features.scope}
-        self.signatures: dict[str, int] = {}
-        for i, c in enumerate(chunks):
-            if "signer" in c.features.kinds:
-                self.signatures.setdefault(c.doc_id, i)
+        self.known_scopes = derived.known_scopes
+        self.signatures = derived.signatures
 
     def analyze(self, text: str) -> Query:
         return analyze(text, self.vocab, self.glossary, self.abbreviations)

@@ -2,6 +2,8 @@
 
     INDEX_DIR/CURRENT          name of the live version (replaced with os.replace)
     INDEX_DIR/v<timestamp>/    manifest.json, documents.json, chunks.jsonl, dense.faiss
+    INDEX_DIR/v<timestamp>/search/   what search derives from all chunks (BM25, posting lists, vocabulary,
+                               IDF, passage keys, scopes, signatures), written here so a load rebuilds nothing
     INDEX_DIR/v<timestamp>/SUPERSEDED   written when a newer version went live; its mtime starts the grace period
 
 A version that is no longer live is kept for GRACE_SECONDS after it was superseded, so a process that
@@ -12,14 +14,22 @@ from __future__ import annotations
 import fcntl
 import json
 import os
+import pickle
 import shutil
 import time
 from contextlib import contextmanager
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
+import numpy as np
+
+from core.document import Chunk, Document, Metadata, content_hash
+from core.text import passage_key
 from index.dense import DenseIndex, faiss_id
-from core.document import Chunk, Document, Metadata
+from index.lexical import LexicalIndex, Postings
+from index.query import Vocabulary
+from index.rerank import literal_text
+from index.retrieve import coverage_idf, lexical_texts
 
 SCHEMA_VERSION = 2   # 2: chunks carry their features (index/features.py)
 # How long a superseded version stays on disk. A load reads a version's files in well under a second
@@ -44,15 +54,67 @@ def index_dir(path: str | Path | None = None) -> Path:
     return Path(path or os.environ.get("INDEX_DIR") or DEFAULT_DIR)
 
 
-class Snapshot:
-    """One consistent version of the index: documents, chunks and their vectors."""
+@dataclass
+class SearchData:
+    """What search derives from all chunks at once; see `derive`."""
 
-    def __init__(self, manifest: dict, documents: dict[str, Document], dense: DenseIndex):
+    lexical: LexicalIndex
+    postings: Postings
+    vocab: Vocabulary
+    idf: dict[str, float]
+    keys: np.ndarray           # per chunk: a hash of its passage key (the same passage in several documents)
+    known_scopes: set[str]     # provinces and years some passage is about
+    signatures: dict[str, int]  # document id -> position of its signature chunk
+
+    def save(self, folder: Path) -> None:
+        self.lexical.save(folder / "bm25")
+        self.postings.save(folder / "postings")
+        np.save(folder / "keys.npy", self.keys)
+        with open(folder / "derived.pickle", "wb") as f:
+            pickle.dump({"vocab": self.vocab, "idf": self.idf, "known_scopes": self.known_scopes,
+                         "signatures": self.signatures}, f, protocol=pickle.HIGHEST_PROTOCOL)
+
+    @classmethod
+    def load(cls, folder: Path) -> "SearchData":
+        with open(folder / "derived.pickle", "rb") as f:
+            rest = pickle.load(f)   # written by `save` in this index folder, like every other file here
+        return cls(LexicalIndex.load(folder / "bm25"), Postings.load(folder / "postings"),
+                   keys=np.load(folder / "keys.npy", mmap_mode="r"), **rest)
+
+
+def derive(chunks: list[Chunk]) -> SearchData:
+    """BM25, literal posting lists, the vocabulary for diacritic restoration, coverage IDF, passage
+    keys, known scopes and signature chunks, computed from all chunks (when an index is saved)."""
+    signatures: dict[str, int] = {}
+    for i, c in enumerate(chunks):
+        if "signer" in c.features.kinds:
+            signatures.setdefault(c.doc_id, i)
+    keys = np.fromiter((int(content_hash(passage_key(c.text), size=15), 16) for c in chunks), dtype=np.int64, count=len(chunks))
+    return SearchData(lexical=LexicalIndex(lexical_texts(chunks)), postings=Postings.build(literal_text(c) for c in chunks),
+                      vocab=Vocabulary([c.text for c in chunks] + [" ".join(c.section) for c in chunks]),
+                      idf=coverage_idf(chunks), keys=keys, known_scopes={s for c in chunks for s in c.features.scope},
+                      signatures=signatures)
+
+
+class Snapshot:
+    """One consistent version of the index: documents, chunks and their vectors, and what search derives
+    from them (read from `folder` when the snapshot was loaded from one, else computed on first use)."""
+
+    def __init__(self, manifest: dict, documents: dict[str, Document], dense: DenseIndex, folder: Path | None = None):
         self.manifest = manifest
         self.documents = documents
         self.dense = dense
         self.chunks: list[Chunk] = [c for d in documents.values() for c in d.chunks]
         self.by_faiss_id = {faiss_id(c.id): i for i, c in enumerate(self.chunks)}
+        self.folder = folder
+        self._search: SearchData | None = None
+
+    @property
+    def search(self) -> SearchData:
+        if self._search is None:
+            saved = self.folder / "search" if self.folder else None
+            self._search = SearchData.load(saved) if saved and (saved / "derived.pickle").exists() else derive(self.chunks)
+        return self._search
 
     @property
     def model_id(self) -> str:
@@ -110,7 +172,7 @@ def _load_version(root: Path, name: str) -> Snapshot:
         for line in f:
             chunk = Chunk(**json.loads(line))
             documents[chunk.doc_id].chunks.append(chunk)
-    return Snapshot(manifest, documents, DenseIndex.load(folder / "dense.faiss"))
+    return Snapshot(manifest, documents, DenseIndex.load(folder / "dense.faiss"), folder)
 
 
 def save(snapshot: Snapshot, path: str | Path | None = None) -> Path:
@@ -129,9 +191,12 @@ def save(snapshot: Snapshot, path: str | Path | None = None) -> Path:
         for chunk in snapshot.chunks:
             f.write(json.dumps(asdict(chunk), ensure_ascii=False) + "\n")
     snapshot.dense.save(tmp / "dense.faiss")
-    for file in tmp.iterdir():
-        with open(file, "rb") as fh:
-            os.fsync(fh.fileno())
+    (tmp / "search").mkdir()
+    snapshot.search.save(tmp / "search")
+    for file in tmp.rglob("*"):
+        if file.is_file():
+            with open(file, "rb") as fh:
+                os.fsync(fh.fileno())
     tmp.rename(root / name)
     try:
         previous = current(root)
@@ -142,7 +207,7 @@ def save(snapshot: Snapshot, path: str | Path | None = None) -> Path:
     os.replace(pointer, root / "CURRENT")
     if previous and (root / previous).is_dir():
         (root / previous / "SUPERSEDED").touch()
-    snapshot.manifest = manifest
+    snapshot.manifest, snapshot.folder = manifest, root / name
     prune(root, keep=name)
     return root / name
 
