@@ -1,10 +1,10 @@
-"""`python -m bench NAME [options]`: run one benchmark (retrieval, timing, embed, ocr, load, faults, alqac)."""
+"""`python -m bench NAME [options]`: run one benchmark (retrieval, timing, embed, ocr, load, faults, alqac, scale)."""
 from __future__ import annotations
 
 import importlib
 import sys
 
-NAMES = ("retrieval", "timing", "embed", "ocr", "load", "faults", "alqac")
+NAMES = ("retrieval", "timing", "embed", "ocr", "load", "faults", "alqac", "scale")
 
 
 def main() -> None:

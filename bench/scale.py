@@ -1,0 +1,311 @@
+"""`python -m bench scale`: load time, resident memory and query latency of indexes of 10k, 100k, 1M passages.
+
+How the corpus is made. Embedding a million passages on this machine would take days, so each size is
+built from the real documents of corpus/ (read, cleaned and chunked by ingest as usual), copied as
+"variants": in each copy the province is another of the 63 (name, upper-case name, metadata), years
+are shifted, figures scaled and document numbers renumbered (as another province's archive reads).
+Every copy gets its own document id, chunk ids, features and BM25 tokens, so the index holds N
+distinct passages with the vocabulary of real government documents.
+Vectors: the real model embeds the original passages and a random sample of variant passages
+(`--sample`); every other variant passage takes its original's vector plus Gaussian noise, scaled so
+that its mean cosine to the original equals the one measured on the real sample, then renormalised.
+
+Why the timings mean what they claim. Exact FAISS search costs N x dim whatever the values; BM25
+cost grows with the posting lists of the query's tokens, and a templated corpus repeats its words,
+so its posting lists are as long as or longer than a real archive's of that size (its vocabulary, on
+the other hand, is smaller: the vocabulary-sized structures are an underestimate, said in BENCHMARKS.md).
+Phrase and document-number candidates come from the same posting lists. Approximate indexes (HNSW)
+depend on the geometry of the vectors: perturbed copies are tighter clusters than real passages, so
+their recall is measured here against exact search on these very vectors.
+
+Each size is measured in a fresh Python process (`subprocess`, not a fork): its load time is from
+opening the index folder to a searcher ready for the first query, and its resident memory is that
+process's own VmRSS / VmHWM from /proc/self/status, model included (reported apart as rss_model_mb).
+Query times: smart queries are the questions of bench/qa.jsonl; smart_ms is the search time beyond
+the query embedding (embed_ms, timed inside the same call); phrase queries are word sequences drawn from
+the passages, number queries document numbers of the generated documents, filtered queries the smart
+questions restricted to one province.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import re
+import shutil
+import subprocess
+import sys
+import time
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+SCALE_DIR = ROOT / ".index-scale"
+DEFAULT_SIZES = (10_000, 100_000, 1_000_000)
+QUERIES = 40   # per kind
+
+
+# ---------------------------------------------------------------- making the corpus
+
+_YEAR = re.compile(r"(?<!\d)(20[0-4]\d)(?!\d)")
+_DOC_NUMBER = re.compile(r"(?<![\w/-])(\d{1,4})(?=(?:/\d{4})?[-/][A-ZĐ][A-ZĐa-z]*(?:[-/][A-ZĐa-z]+)*)")
+_FIGURE = re.compile(r"(?<![\d/.,-])(\d{1,3}(?:\.\d{3})+|\d{2,4})(?![\d/-])")
+
+
+def vary(text: str, variant: int, province: str, new_province: str) -> str:
+    """`text` as another province's archive would read it: its province, years, figures and document numbers changed."""
+    if not text:
+        return text
+    shift = variant % 7 - 3
+    if province and new_province != province:
+        text = text.replace(province, new_province).replace(province.upper(), new_province.upper())
+    text = _DOC_NUMBER.sub(lambda m: str((int(m.group(1)) + 7 * variant) % 997 + 1), text)
+
+    def figure(m: re.Match) -> str:
+        raw = m.group(1)
+        if _YEAR.fullmatch(raw):
+            return str(int(raw) + shift)
+        value = int(raw.replace(".", "")) * (100 + variant % 23) // 100
+        return f"{value:,}".replace(",", ".") if "." in raw else str(value)
+
+    return _FIGURE.sub(figure, text)
+
+
+def variant_documents(base: list, variant: int, provinces: list[str]) -> list:
+    """Copies of the base documents for `variant` (variant 0 is the base itself), chunk features recomputed."""
+    from core.document import Chunk, Document
+    from index.features import features_of
+
+    if variant == 0:
+        return base
+    out = []
+    for doc in base:
+        old = doc.meta.province or ""
+        new = provinces[(provinces.index(old) + variant) % len(provinces)] if old in provinces else provinces[variant % len(provinces)]
+        v = lambda s: vary(s, variant, old, new) if s else s   # noqa: E731
+        source = f"scale/{variant}/{doc.source}"
+        meta = replace(doc.meta, province=new, title=v(doc.meta.title), issuer=v(doc.meta.issuer),
+                       subject=v(doc.meta.subject), number=v(doc.meta.number),
+                       date=str(int(doc.meta.date[:4]) + variant % 7 - 3) + doc.meta.date[4:] if doc.meta.date else None)
+        copy = Document(id=Document.id_for(source), source=source, sha=f"{doc.sha}-{variant}", text=v(doc.text),
+                        meta=meta, pages=doc.pages)
+        for c in doc.chunks:
+            chunk = Chunk(doc_id=copy.id, text=v(c.text), section=[v(s) for s in c.section], line_start=c.line_start,
+                          line_end=c.line_end, embed_text=v(c.embed_text), page=c.page)
+            chunk.features = features_of(chunk, meta)
+            copy.chunks.append(chunk)
+        out.append(copy)
+    return out
+
+
+def base_snapshot(embedder, root: Path):
+    """corpus/ indexed for real (cached in `root`/base, brought up to date when corpus/ changes)."""
+    from index import store
+    from index.build import ingest
+
+    folder = root / "base"
+    ingest([ROOT / "corpus"], embedder, folder)
+    return store.load(folder)
+
+
+def noise_scale(pairs: list[tuple[np.ndarray, np.ndarray]]) -> tuple[float, float]:
+    """(mean cosine of real variant vectors to their originals, the isotropic noise norm giving that cosine)."""
+    cosine = float(np.mean([float(a @ b) for a, b in pairs])) if pairs else 0.95
+    cosine = min(max(cosine, 0.5), 0.9999)
+    return cosine, float(np.sqrt(1 / cosine ** 2 - 1))
+
+
+def build(size: int, folder: Path, embedder, sample: int, seed: int = 0) -> dict:
+    """Write an index of `size` passages into `folder`; what was done, as a dict."""
+    from index import store
+    from index.dense import DenseIndex, faiss_id
+    from ingest.metadata import PROVINCES
+
+    started = time.perf_counter()
+    base = base_snapshot(embedder, folder.parent)
+    base_docs = list(base.documents.values())
+    base_vectors = {c.id: base.dense.vector(faiss_id(c.id)) for c in base.chunks}
+    per_variant = sum(len(d.chunks) for d in base_docs)
+    variants = -(-size // per_variant)
+    rng = random.Random(seed)
+    docs, origin = {}, {}   # origin: chunk id -> the base chunk id it varies
+    total = 0
+    for variant in range(variants):
+        for doc, base_doc in zip(variant_documents(base_docs, variant, PROVINCES), base_docs):
+            keep = min(len(doc.chunks), size - total)
+            if keep <= 0:
+                break
+            doc.chunks = doc.chunks[:keep]
+            docs[doc.id] = doc
+            origin.update((c.id, b.id) for c, b in zip(doc.chunks, base_doc.chunks))
+            total += keep
+    chunks = [c for d in docs.values() for c in d.chunks]
+    varied = [c for c in chunks if origin[c.id] != c.id]
+    sampled = rng.sample(varied, min(sample, len(varied)))
+    real = dict(zip((c.id for c in sampled), embedder.embed_passages([c.embed_text for c in sampled]))) if sampled else {}
+    cosine, sigma = noise_scale([(real[i], base_vectors[origin[i]]) for i in real])
+    vectors = np.empty((len(chunks), embedder.dim), dtype=np.float32)
+    noise = np.random.default_rng(seed)
+    for row, c in enumerate(chunks):
+        if c.id in real:
+            vectors[row] = real[c.id]
+        elif origin[c.id] == c.id:
+            vectors[row] = base_vectors[c.id]
+        else:
+            v = base_vectors[origin[c.id]] + noise.standard_normal(embedder.dim).astype(np.float32) * (sigma / np.sqrt(embedder.dim))
+            vectors[row] = v / np.linalg.norm(v)
+    dense = DenseIndex(embedder.dim)
+    dense.add([faiss_id(c.id) for c in chunks], vectors)
+    manifest = dict(base.manifest)
+    shutil.rmtree(folder, ignore_errors=True)
+    store.save(store.Snapshot(manifest, docs, dense), folder)
+    return {"passages": len(chunks), "documents": len(docs), "embedded_sample": len(real),
+            "sample_cosine": round(cosine, 4), "build_s": round(time.perf_counter() - started, 1)}
+
+
+# ---------------------------------------------------------------- queries
+
+def queries(folder: Path, seed: int = 0) -> dict[str, list]:
+    """Smart questions, phrases from passages, document numbers and (question, province) pairs for one index."""
+    from bench.retrieval import QA_FILE, load_qa
+    from index import store
+    from index.lexical import doc_numbers
+
+    rng = random.Random(seed)
+    snapshot = store.load(folder)
+    smart = [q["question"] for q in load_qa(QA_FILE) if q["lang"] == "vi"][:QUERIES]
+    phrases = []
+    for c in rng.sample(snapshot.chunks, min(len(snapshot.chunks), 20 * QUERIES)):
+        words = c.text.split()
+        if len(words) >= 6 and len(phrases) < QUERIES:
+            start = rng.randrange(len(words) - 3)
+            phrases.append(" ".join(words[start:start + 3]))
+    numbers = sorted({n for c in rng.sample(snapshot.chunks, min(len(snapshot.chunks), 50 * QUERIES)) for n in doc_numbers(c.text)})
+    numbers = rng.sample(numbers, min(QUERIES, len(numbers)))
+    provinces = sorted({d.meta.province for d in snapshot.documents.values() if d.meta.province})
+    filtered = [(q, rng.choice(provinces)) for q in smart]
+    return {"smart": smart, "phrase": phrases, "number": numbers, "filtered": filtered}
+
+
+# ---------------------------------------------------------------- measuring, in a fresh process
+
+def memory_mb() -> dict[str, float]:
+    """This process's resident memory now and at its peak (MB), from /proc/self/status."""
+    status = Path("/proc/self/status").read_text()
+    get = lambda key: int(re.search(rf"^{key}:\s+(\d+) kB", status, re.M).group(1)) / 1024   # noqa: E731
+    return {"rss": get("VmRSS"), "hwm": get("VmHWM")}
+
+
+class TimedEmbedder:
+    """The embedder, recording how long each query embedding took (to subtract it from a search)."""
+
+    def __init__(self, embedder):
+        self.inner, self.spent = embedder, 0.0
+
+    def __getattr__(self, name):
+        return getattr(self.inner, name)
+
+    def embed_query(self, text: str) -> np.ndarray:
+        start = time.perf_counter()
+        try:
+            return self.inner.embed_query(text)
+        finally:
+            self.spent += time.perf_counter() - start
+
+
+def percentiles(name: str, values: list[float]) -> dict[str, float]:
+    values = values or [float("nan")]
+    return {f"{name}_p50_ms": round(float(np.percentile(values, 50)), 2),
+            f"{name}_p95_ms": round(float(np.percentile(values, 95)), 2)}
+
+
+def measure(folder: Path, query_file: Path, model: str | None, backend: str | None) -> dict:
+    """Inside the fresh process: load the index, then time each kind of query (embedding apart)."""
+    from index import store
+    from index.embed import load_embedder
+    from index.search import Filters, Searcher
+
+    embedder = TimedEmbedder(load_embedder(model, backend))
+    embedder.embed_query("khởi động")
+    model_mb = memory_mb()["rss"]
+    started = time.perf_counter()
+    snapshot = store.load(folder)
+    searcher = Searcher(snapshot, embedder)
+    load_s = time.perf_counter() - started
+    loaded_mb = memory_mb()["rss"]
+    asked = json.loads(query_file.read_text(encoding="utf-8"))
+
+    def timed(text: str, **kw) -> tuple[float, float]:
+        embedder.spent = 0.0
+        start = time.perf_counter()
+        searcher.search(text, **kw)
+        total = time.perf_counter() - start
+        return (total - embedder.spent) * 1000, embedder.spent * 1000
+
+    for q in asked["smart"][:3]:
+        timed(q)   # warm up
+    smart, embed = zip(*[timed(q) for q in asked["smart"]])
+    phrase = [timed(p, mode="phrase")[0] for p in asked["phrase"]]
+    number = [timed(n, mode="number")[0] for n in asked["number"]]
+    filtered = [timed(q, filters=Filters(province=p))[0] for q, p in asked["filtered"]]
+    memory = memory_mb()
+    return {"passages": len(snapshot.chunks), "load_s": round(load_s, 2), "rss_mb": round(memory["rss"]),
+            "rss_peak_mb": round(memory["hwm"]), "rss_model_mb": round(model_mb), "rss_loaded_mb": round(loaded_mb),
+            **percentiles("embed", list(embed)), **percentiles("smart", list(smart)), **percentiles("phrase", phrase),
+            **percentiles("number", number), **percentiles("filtered", filtered)}
+
+
+def run_size(size: int, args) -> dict:
+    from index.embed import load_embedder
+
+    folder = Path(args.dir) / f"n{size}"
+    built = {}
+    if args.rebuild or not (folder / "CURRENT").exists():
+        built = build(size, folder, load_embedder(args.model, args.backend), args.sample)
+        print(f"built {size}: {built}", file=sys.stderr, flush=True)
+    query_file = folder / "queries.json"
+    query_file.write_text(json.dumps(queries(folder), ensure_ascii=False), encoding="utf-8")
+    command = [sys.executable, "-m", "bench.scale", "--child", str(folder), "--queries", str(query_file)]
+    command += ["--model", args.model] if args.model else []
+    command += ["--backend", args.backend] if args.backend else []
+    out = subprocess.run(command, capture_output=True, text=True, cwd=ROOT, env={**os.environ, "OMP_NUM_THREADS": "1"})
+    if out.returncode:
+        sys.exit(f"measuring {size} failed:\n{out.stderr[-3000:]}")
+    return {**json.loads(out.stdout.strip().splitlines()[-1]), **built}
+
+
+def table(runs: list[dict]) -> str:
+    head = ("| passages | load | RSS | embed p50 | smart p50 / p95 | phrase p50 / p95 | number p50 / p95 | filtered p50 / p95 |\n"
+            "|---|---|---|---|---|---|---|---|")
+    rows = [f"| {r['passages']:,} | {r['load_s']} s | {r['rss_mb']} MB | {r['embed_p50_ms']} ms | "
+            + " | ".join(f"{r[k + '_p50_ms']} / {r[k + '_p95_ms']} ms" for k in ("smart", "phrase", "number", "filtered")) + " |"
+            for r in runs]
+    return "\n".join([head, *rows])
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench scale", description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default=",".join(map(str, DEFAULT_SIZES)), help="comma-separated passage counts")
+    parser.add_argument("--sample", type=int, default=256, help="variant passages embedded by the real model")
+    parser.add_argument("--rebuild", action="store_true", help="rebuild indexes already in .index-scale/")
+    parser.add_argument("--dir", default=str(SCALE_DIR), help="where the indexes are built and kept")
+    parser.add_argument("--json", action="store_true", help="print one JSON object last")
+    parser.add_argument("--model")
+    parser.add_argument("--backend")
+    parser.add_argument("--child", help=argparse.SUPPRESS)
+    parser.add_argument("--queries", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.child:
+        print(json.dumps(measure(Path(args.child), Path(args.queries), args.model, args.backend)))
+        return
+    runs = [run_size(int(s), args) for s in args.sizes.split(",") if s.strip()]
+    print(table(runs))
+    if args.json:
+        print(json.dumps({"runs": runs}))
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

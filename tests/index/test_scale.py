@@ -1,0 +1,89 @@
+"""What makes a large index load and answer fast: search data saved with the index, posting lists, partial top-k."""
+from __future__ import annotations
+
+import random
+from dataclasses import replace
+
+import numpy as np
+
+from bench.retrieval import load_qa
+from bench.scale import vary
+from core.text import phrase_pattern
+from core.vietnamese import fold
+from index import store
+from index.rerank import LiteralFilter, literal_text
+from index.retrieve import top_positions
+from index.search import Filters, Searcher
+
+
+def brute_force(chunks, needles: list[str], numbers: list[str], accent_insensitive: bool) -> list[int]:
+    """Every passage holding every needle, by scanning them all (what the literal filter did before posting lists)."""
+    patterns = [(phrase_pattern(p, accent_insensitive), accent_insensitive) for p in needles]
+    patterns += [(phrase_pattern(n), True) for n in numbers]
+    return [i for i, c in enumerate(chunks)
+            if all(p.search(fold(literal_text(c)) if ins else literal_text(c).lower()) for p, ins in patterns)]
+
+
+def test_posting_lists_find_exactly_what_a_full_scan_finds(engine):
+    searcher = engine.searcher
+    chunks, literal = searcher.chunks, searcher.literal
+    rng = random.Random(7)
+    checked = found = 0
+    for chunk in rng.sample(chunks, 120):
+        words = literal_text(chunk).split()
+        start = rng.randrange(max(1, len(words) - 3))
+        phrase = " ".join(words[start:start + rng.choice((1, 2, 3))])
+        for insensitive in (True, False):
+            query = replace(searcher.analyze(phrase), phrases=[phrase], numbers=[])
+            expected = brute_force(chunks, [phrase], [], insensitive)
+            assert sorted(literal.run({}, query, insensitive, None)) == expected, phrase
+            checked, found = checked + 1, found + len(expected)
+    assert checked == 240 and found > 240   # phrases come from passages: each is found at least where it was drawn
+    numbers = sorted({n for c in chunks for n in searcher.analyze(c.text[:200]).numbers})[:20]
+    assert numbers
+    for number in numbers:
+        query = searcher.analyze(number)
+        assert sorted(literal.run({}, query, True, None)) == brute_force(chunks, [], query.numbers, True) != []
+
+
+def test_unranked_matches_are_capped_after_every_ranked_one(engine):
+    chunks = engine.searcher.chunks
+    query = replace(engine.searcher.analyze("tỉnh"), phrases=["tỉnh"], numbers=[])
+    every = brute_force(chunks, ["tỉnh"], [], True)
+    ranked = {every[-1]: 2.0, every[-2]: 1.0}
+    kept = LiteralFilter(chunks, engine.snapshot.search.postings, unranked=5).run(ranked, query, True, None)
+    assert len(every) > 10 and list(kept) == sorted([*every[:5], every[-2], every[-1]])
+    assert kept[every[-1]] == 2.0 and kept[every[0]] == 0.0
+
+
+def test_a_loaded_index_reads_its_search_data_and_ranks_as_if_derived_in_memory(engine, corpus_index):
+    loaded = store.load(corpus_index)
+    assert (loaded.folder / "search" / "derived.pickle").exists()
+    assert isinstance(loaded.search.postings.positions, np.memmap)   # memory-mapped, not rebuilt
+    fresh = store.Snapshot(loaded.manifest, loaded.documents, loaded.dense)   # no folder: derived from the chunks
+    assert fresh.search is not loaded.search
+    on_disk, in_memory = Searcher(loaded, engine.embedder), Searcher(fresh, engine.embedder)
+    questions = [q["question"] for q in load_qa()][:12]
+    cases = [dict(text=q) for q in questions] + [dict(text=q, mode="phrase") for q in ("che phủ rừng", "Nghị quyết")]
+    cases += [dict(text="43-NQ/TW", mode="number"), dict(text=questions[0], filters=Filters(province="Lạng Sơn"))]
+    for case in cases:
+        a, b = on_disk.search(**case), in_memory.search(**case)
+        assert [(h.chunk.id, round(h.score, 9), [c.id for c in h.also_in]) for h in a] == \
+               [(h.chunk.id, round(h.score, 9), [c.id for c in h.also_in]) for h in b], case
+        assert a or case.get("mode") == "number"
+
+
+def test_top_positions_is_a_stable_sort_cut_at_depth():
+    rng = np.random.default_rng(3)
+    for _ in range(200):
+        scores = rng.integers(0, 4, size=int(rng.integers(1, 80))).astype(np.float32)
+        depth = int(rng.integers(0, 90))
+        assert top_positions(scores, depth).tolist() == np.argsort(-scores, kind="stable")[:depth].tolist()
+
+
+def test_a_variant_reads_as_another_provinces_document():
+    text = "Tỉnh ủy Lạng Sơn, TỈNH LẠNG SƠN: Nghị quyết số 12-NQ/TU; thu ngân sách 7.485 tỷ đồng năm 2024, 36 xã."
+    varied = vary(text, 5, "Lạng Sơn", "Cao Bằng")
+    assert "Lạng Sơn" not in varied and "TỈNH CAO BẰNG" in varied and "Tỉnh ủy Cao Bằng" in varied
+    assert "12-NQ/TU" not in varied and "-NQ/TU" in varied and "7.485" not in varied and "2024" not in varied
+    assert vary(text, 5, "Lạng Sơn", "Cao Bằng") == varied and vary(text, 6, "Lạng Sơn", "Cao Bằng") != varied
