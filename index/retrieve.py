@@ -22,8 +22,9 @@ class DenseRetriever:
     def __init__(self, dense: DenseIndex, embedder: Embedder, chunks: list[Chunk], depth: int):
         self.dense, self.embedder, self.depth = dense, embedder, depth
         dense.one_thread()
-        self.faiss_ids = [faiss_id(c.id) for c in chunks]
-        self.position = {fid: i for i, fid in enumerate(self.faiss_ids)}
+        saved = getattr(chunks, "faiss_ids", None)   # a loaded index's chunk table has them without reading chunks
+        self.faiss_ids = saved.tolist() if saved is not None else [faiss_id(c.id) for c in chunks]
+        self.position = dict(zip(self.faiss_ids, range(len(self.faiss_ids))))
 
     def run(self, query: Query, allowed: list[int] | None) -> Ranking:
         vector = self.embedder.embed_query(query.for_embedding)

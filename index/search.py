@@ -64,7 +64,7 @@ class Searcher:
         self.vocab = derived.vocab
         self.glossary, self.abbreviations = load_glossary(), load_abbreviations()
         self.keys = derived.keys
-        self.doc_ids = [c.doc_id for c in chunks]
+        self.doc_ids = derived.doc_ids
         self.known_scopes = derived.known_scopes
         self.signatures = derived.signatures
 
@@ -74,8 +74,7 @@ class Searcher:
     def allowed(self, filters: Filters | None) -> list[int] | None:
         if not filters:
             return None
-        docs = {d.id for d in self.snapshot.documents.values() if filters.accepts(d)}
-        return [i for i, doc_id in enumerate(self.doc_ids) if doc_id in docs]
+        return self.snapshot.search.positions({d.id for d in self.snapshot.documents.values() if filters.accepts(d)})
 
     def search(self, text: str, k: int = 10, filters: Filters | None = None, mode: str = "smart",
                accent_insensitive: bool = True, query: Query | None = None) -> list[Hit]:

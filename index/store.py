@@ -13,10 +13,12 @@ from __future__ import annotations
 
 import fcntl
 import json
+import mmap
 import os
 import pickle
 import shutil
 import time
+from collections.abc import Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -54,6 +56,55 @@ def index_dir(path: str | Path | None = None) -> Path:
     return Path(path or os.environ.get("INDEX_DIR") or DEFAULT_DIR)
 
 
+class ChunkTable(Sequence):
+    """The chunks of a loaded index, read from chunks.jsonl (memory-mapped) when one is asked for: a
+    search touches a few hundred of them, so a million are never all parsed. Recently read ones are cached."""
+
+    CACHE = 50_000
+
+    def __init__(self, path: Path, offsets: np.ndarray, faiss_ids: np.ndarray):
+        with open(path, "rb") as f:
+            self._data = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) if offsets[-1] else b""
+        self.offsets, self.faiss_ids = offsets, faiss_ids
+        self._cache: dict[int, Chunk] = {}
+
+    def __len__(self) -> int:
+        return len(self.offsets) - 1
+
+    def __getitem__(self, i):
+        if isinstance(i, slice):
+            return [self[j] for j in range(*i.indices(len(self)))]
+        i = range(len(self))[i]
+        chunk = self._cache.get(i)
+        if chunk is None:
+            if len(self._cache) >= self.CACHE:
+                self._cache.clear()
+            start, end = int(self.offsets[i]), int(self.offsets[i + 1])
+            chunk = self._cache[i] = Chunk(**json.loads(self._data[start:end]))
+        return chunk
+
+    def __iter__(self):
+        return (self[i] for i in range(len(self)))
+
+    def view(self, start: int, end: int) -> "ChunkRange":
+        return ChunkRange(self, start, end)
+
+
+class ChunkRange(Sequence):
+    """A document's chunks: positions start..end of a ChunkTable."""
+
+    def __init__(self, table: ChunkTable, start: int, end: int):
+        self.table, self.start, self.end = table, start, end
+
+    def __len__(self) -> int:
+        return self.end - self.start
+
+    def __getitem__(self, i):
+        if isinstance(i, slice):
+            return [self.table[self.start + j] for j in range(*i.indices(len(self)))]
+        return self.table[self.start + range(len(self))[i]]
+
+
 @dataclass
 class SearchData:
     """What search derives from all chunks at once; see `derive`."""
@@ -65,6 +116,13 @@ class SearchData:
     keys: np.ndarray           # per chunk: a hash of its passage key (the same passage in several documents)
     known_scopes: set[str]     # provinces and years some passage is about
     signatures: dict[str, int]  # document id -> position of its signature chunk
+    doc_ids: list[str]         # per chunk: its document's id
+    doc_ranges: dict[str, tuple[int, int]]   # document id -> positions start..end of its chunks
+
+    def positions(self, doc_ids: set[str]) -> list[int]:
+        """The positions of the chunks of these documents, in order."""
+        ranges = sorted(self.doc_ranges[d] for d in doc_ids if d in self.doc_ranges)
+        return [i for start, end in ranges for i in range(start, end)]
 
     def save(self, folder: Path) -> None:
         self.lexical.save(folder / "bm25")
@@ -72,7 +130,8 @@ class SearchData:
         np.save(folder / "keys.npy", self.keys)
         with open(folder / "derived.pickle", "wb") as f:
             pickle.dump({"vocab": self.vocab, "idf": self.idf, "known_scopes": self.known_scopes,
-                         "signatures": self.signatures}, f, protocol=pickle.HIGHEST_PROTOCOL)
+                         "signatures": self.signatures, "doc_ids": self.doc_ids, "doc_ranges": self.doc_ranges},
+                        f, protocol=pickle.HIGHEST_PROTOCOL)
 
     @classmethod
     def load(cls, folder: Path) -> "SearchData":
@@ -86,28 +145,36 @@ def derive(chunks: list[Chunk]) -> SearchData:
     """BM25, literal posting lists, the vocabulary for diacritic restoration, coverage IDF, passage
     keys, known scopes and signature chunks, computed from all chunks (when an index is saved)."""
     signatures: dict[str, int] = {}
+    doc_ids = [c.doc_id for c in chunks]
+    doc_ranges: dict[str, tuple[int, int]] = {}
     for i, c in enumerate(chunks):
         if "signer" in c.features.kinds:
             signatures.setdefault(c.doc_id, i)
+        start = doc_ranges.get(c.doc_id, (i, i))[0]
+        doc_ranges[c.doc_id] = (start, i + 1)
     keys = np.fromiter((int(content_hash(passage_key(c.text), size=15), 16) for c in chunks), dtype=np.int64, count=len(chunks))
     return SearchData(lexical=LexicalIndex(lexical_texts(chunks)), postings=Postings.build(literal_text(c) for c in chunks),
                       vocab=Vocabulary([c.text for c in chunks] + [" ".join(c.section) for c in chunks]),
                       idf=coverage_idf(chunks), keys=keys, known_scopes={s for c in chunks for s in c.features.scope},
-                      signatures=signatures)
+                      signatures=signatures, doc_ids=doc_ids, doc_ranges=doc_ranges)
 
 
 class Snapshot:
     """One consistent version of the index: documents, chunks and their vectors, and what search derives
     from them (read from `folder` when the snapshot was loaded from one, else computed on first use)."""
 
-    def __init__(self, manifest: dict, documents: dict[str, Document], dense: DenseIndex, folder: Path | None = None):
+    def __init__(self, manifest: dict, documents: dict[str, Document], dense: DenseIndex, folder: Path | None = None,
+                 chunks: Sequence[Chunk] | None = None):
         self.manifest = manifest
         self.documents = documents
         self.dense = dense
-        self.chunks: list[Chunk] = [c for d in documents.values() for c in d.chunks]
-        self.by_faiss_id = {faiss_id(c.id): i for i, c in enumerate(self.chunks)}
+        self.chunks: Sequence[Chunk] = chunks if chunks is not None else [c for d in documents.values() for c in d.chunks]
         self.folder = folder
         self._search: SearchData | None = None
+
+    @property
+    def by_faiss_id(self) -> dict[int, int]:
+        return {faiss_id(c.id): i for i, c in enumerate(self.chunks)}
 
     @property
     def search(self) -> SearchData:
@@ -130,7 +197,7 @@ class Snapshot:
 
 def _document_to_json(doc: Document) -> dict:
     return {"id": doc.id, "source": doc.source, "sha": doc.sha, "text": doc.text, "pages": doc.pages,
-            "meta": doc.meta.to_dict()}
+            "meta": doc.meta.to_dict(), "chunks": len(doc.chunks)}
 
 
 def _write_json(path: Path, data) -> None:
@@ -165,14 +232,24 @@ def _load_version(root: Path, name: str) -> Snapshot:
     if manifest.get("schema") != SCHEMA_VERSION:
         raise IndexMissing(f"index in {root} has schema {manifest.get('schema')}, expected {SCHEMA_VERSION}: re-ingest")
     documents: dict[str, Document] = {}
-    for d in json.loads((folder / "documents.json").read_text(encoding="utf-8")):
+    saved = json.loads((folder / "documents.json").read_text(encoding="utf-8"))
+    for d in saved:
         documents[d["id"]] = Document(id=d["id"], source=d["source"], sha=d["sha"], text=d["text"],
                                       meta=Metadata(**d["meta"]), pages=d["pages"])
-    with open(folder / "chunks.jsonl", encoding="utf-8") as f:
-        for line in f:
-            chunk = Chunk(**json.loads(line))
-            documents[chunk.doc_id].chunks.append(chunk)
-    return Snapshot(manifest, documents, DenseIndex.load(folder / "dense.faiss"), folder)
+    table = None
+    if (folder / "search" / "offsets.npy").exists():
+        table = ChunkTable(folder / "chunks.jsonl", np.load(folder / "search" / "offsets.npy", mmap_mode="r"),
+                           np.load(folder / "search" / "faiss_ids.npy", mmap_mode="r"))
+        start = 0
+        for d in saved:
+            documents[d["id"]].chunks = table.view(start, start + d["chunks"])
+            start += d["chunks"]
+    else:   # written before chunk offsets were saved: parse every chunk
+        with open(folder / "chunks.jsonl", encoding="utf-8") as f:
+            for line in f:
+                chunk = Chunk(**json.loads(line))
+                documents[chunk.doc_id].chunks.append(chunk)
+    return Snapshot(manifest, documents, DenseIndex.load(folder / "dense.faiss"), folder, table)
 
 
 def save(snapshot: Snapshot, path: str | Path | None = None) -> Path:
@@ -187,12 +264,18 @@ def save(snapshot: Snapshot, path: str | Path | None = None) -> Path:
                     documents=len(snapshot.documents), chunks=len(snapshot.chunks), dim=snapshot.dense.dim)
     _write_json(tmp / "manifest.json", manifest)
     _write_json(tmp / "documents.json", [_document_to_json(d) for d in snapshot.documents.values()])
-    with open(tmp / "chunks.jsonl", "w", encoding="utf-8") as f:
-        for chunk in snapshot.chunks:
-            f.write(json.dumps(asdict(chunk), ensure_ascii=False) + "\n")
+    offsets = np.zeros(len(snapshot.chunks) + 1, dtype=np.int64)
+    with open(tmp / "chunks.jsonl", "wb") as f:
+        for i, chunk in enumerate(snapshot.chunks):
+            line = (json.dumps(asdict(chunk), ensure_ascii=False) + "\n").encode("utf-8")
+            f.write(line)
+            offsets[i + 1] = offsets[i] + len(line)
     snapshot.dense.save(tmp / "dense.faiss")
     (tmp / "search").mkdir()
     snapshot.search.save(tmp / "search")
+    np.save(tmp / "search" / "offsets.npy", offsets)
+    np.save(tmp / "search" / "faiss_ids.npy", np.fromiter((faiss_id(c.id) for c in snapshot.chunks), dtype=np.int64,
+                                                          count=len(snapshot.chunks)))
     for file in tmp.rglob("*"):
         if file.is_file():
             with open(file, "rb") as fh:

@@ -87,3 +87,20 @@ def test_a_variant_reads_as_another_provinces_document():
     assert "Lạng Sơn" not in varied and "TỈNH CAO BẰNG" in varied and "Tỉnh ủy Cao Bằng" in varied
     assert "12-NQ/TU" not in varied and "-NQ/TU" in varied and "7.485" not in varied and "2024" not in varied
     assert vary(text, 5, "Lạng Sơn", "Cao Bằng") == varied and vary(text, 6, "Lạng Sơn", "Cao Bằng") != varied
+
+
+def test_a_loaded_index_reads_chunks_only_when_asked_and_gives_them_as_written(corpus_index):
+    import json
+
+    from core.document import Chunk
+
+    loaded = store.load(corpus_index)
+    assert isinstance(loaded.chunks, store.ChunkTable) and not loaded.chunks._cache
+    lines = (loaded.folder / "chunks.jsonl").read_text(encoding="utf-8").splitlines()
+    assert len(loaded.chunks) == len(lines) > 500
+    assert [loaded.chunks[i] for i in (0, 17, -1)] == [Chunk(**json.loads(lines[i])) for i in (0, 17, -1)]
+    assert len(loaded.chunks._cache) == 3
+    for doc in loaded.documents.values():
+        assert len(doc.chunks) > 0 and {c.doc_id for c in doc.chunks} == {doc.id}
+    assert sum(len(d.chunks) for d in loaded.documents.values()) == len(lines)
+    assert list(loaded.chunks.faiss_ids) == [store.faiss_id(c.id) for c in loaded.chunks]
