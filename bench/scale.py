@@ -163,7 +163,8 @@ def build(size: int, folder: Path, embedder, sample: int, seed: int = 0) -> dict
     shutil.rmtree(folder, ignore_errors=True)
     store.save(store.Snapshot(manifest, docs, dense), folder)
     return {"passages": len(chunks), "documents": len(docs), "embedded_sample": len(real),
-            "sample_cosine": round(cosine, 4), "build_s": round(time.perf_counter() - started, 1)}
+            "sample_cosine": round(cosine, 4), "build_s": round(time.perf_counter() - started, 1),
+            "build_peak_mb": round(memory_mb()["hwm"])}
 
 
 # ---------------------------------------------------------------- queries
@@ -187,7 +188,8 @@ def queries(folder: Path, seed: int = 0) -> dict[str, list]:
     numbers = rng.sample(numbers, min(QUERIES, len(numbers)))
     provinces = sorted({d.meta.province for d in snapshot.documents.values() if d.meta.province})
     filtered = [(q, rng.choice(provinces)) for q in smart]
-    return {"smart": smart, "phrase": phrases, "number": numbers, "filtered": filtered}
+    every = [q["question"] for q in load_qa(QA_FILE)]
+    return {"smart": smart, "phrase": phrases, "number": numbers, "filtered": filtered, "recall": every}
 
 
 # ---------------------------------------------------------------- measuring, in a fresh process
@@ -251,11 +253,35 @@ def measure(folder: Path, query_file: Path, model: str | None, backend: str | No
     phrase = [timed(p, mode="phrase")[0] for p in asked["phrase"]]
     number = [timed(n, mode="number")[0] for n in asked["number"]]
     filtered = [timed(q, filters=Filters(province=p))[0] for q, p in asked["filtered"]]
+    dense = dense_recall(snapshot.dense, [embedder.inner.embed_query(q) for q in asked["recall"]])
     memory = memory_mb()
     return {"passages": len(snapshot.chunks), "load_s": round(load_s, 2), "rss_mb": round(memory["rss"]),
             "rss_peak_mb": round(memory["hwm"]), "rss_model_mb": round(model_mb), "rss_loaded_mb": round(loaded_mb),
             **percentiles("embed", list(embed)), **percentiles("smart", list(smart)), **percentiles("phrase", phrase),
-            **percentiles("number", number), **percentiles("filtered", filtered)}
+            **percentiles("number", number), **percentiles("filtered", filtered), **dense}
+
+
+def dense_recall(dense, vectors: list[np.ndarray], k: int = 10) -> dict:
+    """Which FAISS index answers unfiltered queries, its recall@k against exact search and both latencies."""
+    if dense.ann is None:
+        return {"dense_index": "flat (exact)", "recall_at_10": 1.0}
+    found, ann_ms, exact_ms = [], [], []
+    for v in vectors:
+        start = time.perf_counter()
+        approximate = {i for i, _ in dense.search(v, k)}
+        ann_ms.append((time.perf_counter() - start) * 1000)
+        start = time.perf_counter()
+        exact = {i for i, _ in dense.search(v, k, exact=True)}
+        exact_ms.append((time.perf_counter() - start) * 1000)
+        found.append(len(approximate & exact) / max(1, len(exact)))
+    return {"dense_index": f"IVF{dense.ann.nlist},Flat nprobe={dense_nprobe()}", "recall_at_10": round(float(np.mean(found)), 4),
+            **percentiles("dense_ivf", ann_ms), **percentiles("dense_exact", exact_ms)}
+
+
+def dense_nprobe() -> int:
+    from index.dense import NPROBE
+
+    return NPROBE
 
 
 def run_size(size: int, args) -> dict:

@@ -44,7 +44,10 @@ class LexicalIndex:
         self.size = len(texts) if size is None else size
         self.bm25 = bm25 or bm25s.BM25()
         if texts and bm25 is None:
-            self.bm25.index([tokens(t, exact=True) or [""] for t in texts], show_progress=False)
+            vocab: dict[str, int] = {}   # token ids as compact arrays: a million passages' tokens fit in memory
+            ids = [np.fromiter((vocab.setdefault(token, len(vocab)) for token in tokens(t, exact=True) or [""]), dtype=np.int32)
+                   for t in texts]
+            self.bm25.index((ids, vocab), show_progress=False)
 
     def save(self, folder: Path) -> None:
         folder.mkdir(parents=True, exist_ok=True)
@@ -88,14 +91,13 @@ class Postings:
     @classmethod
     def build(cls, texts) -> "Postings":
         vocab: dict[str, int] = {}
-        columns, rows = [], []
-        for row, text in enumerate(texts):
-            ids = {vocab.setdefault(key, len(vocab)) for key in cls.keys(syllables(text))}
-            columns.extend(ids)
-            rows.extend([row] * len(ids))
-        columns = np.asarray(columns, dtype=np.int64)
+        per_text = [np.fromiter({vocab.setdefault(key, len(vocab)) for key in cls.keys(syllables(text))}, dtype=np.int32)
+                    for text in texts]
+        columns = np.concatenate(per_text) if per_text else np.zeros(0, dtype=np.int32)
+        rows = np.repeat(np.arange(len(per_text), dtype=np.int32), [len(ids) for ids in per_text])
+        del per_text
         order = np.argsort(columns, kind="stable")   # rows stay ascending within a column
-        positions = np.asarray(rows, dtype=np.int32)[order]
+        positions = rows[order]
         starts = np.zeros(len(vocab) + 1, dtype=np.int64)
         np.cumsum(np.bincount(columns, minlength=len(vocab)), out=starts[1:])
         return cls(vocab, starts, positions)
