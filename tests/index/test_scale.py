@@ -104,3 +104,34 @@ def test_a_loaded_index_reads_chunks_only_when_asked_and_gives_them_as_written(c
         assert len(doc.chunks) > 0 and {c.doc_id for c in doc.chunks} == {doc.id}
     assert sum(len(d.chunks) for d in loaded.documents.values()) == len(lines)
     assert list(loaded.chunks.faiss_ids) == [store.faiss_id(c.id) for c in loaded.chunks]
+
+
+def test_a_large_dense_index_answers_unfiltered_queries_from_ivf_and_filtered_ones_exactly(tmp_path, monkeypatch):
+    from index import dense as dense_module
+
+    monkeypatch.setattr(dense_module, "ANN_MIN", 2000)
+    monkeypatch.setattr(dense_module, "MMAP_MIN_BYTES", 0)   # memory-map even this small file
+    rng = np.random.default_rng(5)
+    centres = rng.standard_normal((40, 64)).astype(np.float32)
+    vectors = centres[rng.integers(0, 40, 4000)] + 0.3 * rng.standard_normal((4000, 64)).astype(np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    ids = [int(i) * 11 + 3 for i in range(4000)]
+    built = dense_module.DenseIndex(64)
+    built.add(ids, vectors)
+    built.save(tmp_path / "dense.faiss")
+    assert (tmp_path / "dense.ivf").exists()
+    loaded = dense_module.DenseIndex.load(tmp_path / "dense.faiss")
+    assert loaded.ann is not None and loaded.ann.nlist == 63
+    queries = vectors[:100] + 0.2 * rng.standard_normal((100, 64)).astype(np.float32)
+    recall = np.mean([len({i for i, _ in loaded.search(q, 10)} & {i for i, _ in loaded.search(q, 10, exact=True)}) / 10
+                      for q in queries])
+    assert recall >= 0.99
+    allowed = ids[::7]
+    for q in queries[:10]:
+        exact = sorted(((float(vectors[ids.index(i)] @ q), i) for i in allowed), reverse=True)[:5]
+        assert [i for i, _ in loaded.search(q, 5, allowed)] == [i for _, i in exact]
+    assert np.allclose(loaded.vector(ids[17]), vectors[17])
+    small = dense_module.DenseIndex(64)
+    small.add(ids[:1000], vectors[:1000])
+    small.save(tmp_path / "small.faiss")
+    assert not (tmp_path / "small.ivf").exists() and dense_module.DenseIndex.load(tmp_path / "small.faiss").ann is None
