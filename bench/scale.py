@@ -312,12 +312,68 @@ def table(runs: list[dict]) -> str:
     return "\n".join([head, *rows])
 
 
+COLOURS = ("#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#7f7f7f")
+
+
+def chart(runs: list[dict], series: dict[str, str], title: str, unit: str, limits: dict[str, float],
+          left: int = 0, width: int = 420, height: int = 300) -> list[str]:
+    """SVG elements of one log-log chart: `series` maps a run key to its label; `limits` are dashed target lines."""
+    from math import log10
+
+    points = [r[k] for r in runs for k in series if r.get(k) == r.get(k) and r.get(k, 0) > 0] + list(limits.values())
+    low, high = 10 ** int(np.floor(log10(min(points)))), 10 ** int(np.ceil(log10(max(points))))
+    sizes = [r["passages"] for r in runs]
+    x0, x1 = log10(min(sizes)) - 0.1, log10(max(sizes)) + 0.1
+    pad, w, h = 50, width - 70, height - 80
+
+    def x(n: float) -> float:
+        return left + pad + (log10(n) - x0) / (x1 - x0) * w
+
+    def y(v: float) -> float:
+        return 30 + h - (log10(v) - log10(low)) / (log10(high) - log10(low)) * h
+
+    out = [f'<text x="{left + width / 2}" y="18" text-anchor="middle" font-weight="bold">{title}</text>',
+           f'<rect x="{left + pad}" y="30" width="{w}" height="{h}" fill="none" stroke="#999"/>']
+    decade = low
+    while decade <= high:
+        out.append(f'<line x1="{left + pad}" x2="{left + pad + w}" y1="{y(decade):.1f}" y2="{y(decade):.1f}" stroke="#eee"/>')
+        out.append(f'<text x="{left + pad - 4}" y="{y(decade) + 4:.1f}" text-anchor="end">{decade:g}</text>')
+        decade *= 10
+    for n in sizes:
+        out.append(f'<text x="{x(n):.1f}" y="{30 + h + 16}" text-anchor="middle">{n:,}</text>')
+    out.append(f'<text x="{left + pad + w / 2}" y="{30 + h + 32}" text-anchor="middle">passages</text>')
+    out.append(f'<text x="{left + 12}" y="{30 + h / 2}" transform="rotate(-90 {left + 12} {30 + h / 2})" text-anchor="middle">{unit}</text>')
+    for label, value in limits.items():
+        out.append(f'<line x1="{left + pad}" x2="{left + pad + w}" y1="{y(value):.1f}" y2="{y(value):.1f}" stroke="#555" stroke-dasharray="4 3"/>')
+        out.append(f'<text x="{left + pad + w - 2}" y="{y(value) - 3:.1f}" text-anchor="end" fill="#555">{label}</text>')
+    for n, ((key, label), colour) in enumerate(zip(series.items(), COLOURS)):
+        pts = [(x(r["passages"]), y(r[key])) for r in runs if r.get(key, 0) > 0]
+        out.append(f'<polyline fill="none" stroke="{colour}" stroke-width="2" points="{" ".join(f"{a:.1f},{b:.1f}" for a, b in pts)}"/>')
+        out += [f'<circle cx="{a:.1f}" cy="{b:.1f}" r="3" fill="{colour}"/>' for a, b in pts]
+        out.append(f'<text x="{left + pad + 8}" y="{44 + 14 * n}" fill="{colour}">{label}</text>')
+    return out
+
+
+def svg(runs: list[dict]) -> str:
+    """The growth curves: query latency p50 (beyond the embedding) and load time / memory, against passages."""
+    runs = [dict(r, rss_gb=r["rss_mb"] / 1024) for r in runs]
+    latency = chart(runs, {"smart_p50_ms": "smart", "phrase_p50_ms": "phrase", "number_p50_ms": "document number",
+                           "filtered_p50_ms": "filtered", "embed_p50_ms": "query embedding"},
+                    "query p50 (ms)", "ms", {"50 ms": 50, "100 ms": 100})
+    load = chart(runs, {"load_s": "load (s)", "rss_gb": "resident memory (GB)"}, "load and memory", "s / GB",
+                 {"10 s": 10, "3 GB": 3}, left=430)
+    body = "\n".join(latency + load)
+    return (f'<svg xmlns="http://www.w3.org/2000/svg" width="860" height="300" font-family="sans-serif" font-size="11">\n'
+            f'<rect width="860" height="300" fill="white"/>\n{body}\n</svg>\n')
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m bench scale", description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default=",".join(map(str, DEFAULT_SIZES)), help="comma-separated passage counts")
     parser.add_argument("--sample", type=int, default=256, help="variant passages embedded by the real model")
     parser.add_argument("--rebuild", action="store_true", help="rebuild indexes already in .index-scale/")
     parser.add_argument("--dir", default=str(SCALE_DIR), help="where the indexes are built and kept")
+    parser.add_argument("--svg", help="write the growth curves to this SVG file")
     parser.add_argument("--json", action="store_true", help="print one JSON object last")
     parser.add_argument("--model")
     parser.add_argument("--backend")
@@ -329,6 +385,8 @@ def main(argv: list[str] | None = None) -> None:
         return
     runs = [run_size(int(s), args) for s in args.sizes.split(",") if s.strip()]
     print(table(runs))
+    if args.svg:
+        Path(args.svg).write_text(svg(runs), encoding="utf-8")
     if args.json:
         print(json.dumps({"runs": runs}))
 
