@@ -60,7 +60,7 @@ class ChunkTable(Sequence):
     """The chunks of a loaded index, read from chunks.jsonl (memory-mapped) when one is asked for: a
     search touches a few hundred of them, so a million are never all parsed. Recently read ones are cached."""
 
-    CACHE = 50_000
+    CACHE = 10_000
 
     def __init__(self, path: Path, offsets: np.ndarray, faiss_ids: np.ndarray):
         with open(path, "rb") as f:
