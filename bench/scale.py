@@ -169,7 +169,7 @@ def build(size: int, folder: Path, embedder, sample: int, seed: int = 0) -> dict
 
 # ---------------------------------------------------------------- queries
 
-def queries(folder: Path, seed: int = 0) -> dict[str, list]:
+def queries(folder: Path, per_kind: int = QUERIES, seed: int = 0) -> dict[str, list]:
     """Smart questions, phrases from passages, document numbers and (question, province) pairs for one index."""
     from bench.retrieval import QA_FILE, load_qa
     from index import store
@@ -177,15 +177,16 @@ def queries(folder: Path, seed: int = 0) -> dict[str, list]:
 
     rng = random.Random(seed)
     snapshot = store.load(folder)
-    smart = [q["question"] for q in load_qa(QA_FILE) if q["lang"] == "vi"][:QUERIES]
+    smart = [q["question"] for q in load_qa(QA_FILE) if q["lang"] == "vi"][:per_kind]
     phrases = []
-    for c in rng.sample(snapshot.chunks, min(len(snapshot.chunks), 20 * QUERIES)):
-        words = c.text.split()
-        if len(words) >= 6 and len(phrases) < QUERIES:
+    for c in rng.sample(range(len(snapshot.chunks)), min(len(snapshot.chunks), 20 * per_kind)):
+        words = snapshot.chunks[c].text.split()
+        if len(words) >= 6 and len(phrases) < per_kind:
             start = rng.randrange(len(words) - 3)
             phrases.append(" ".join(words[start:start + 3]))
-    numbers = sorted({n for c in rng.sample(snapshot.chunks, min(len(snapshot.chunks), 50 * QUERIES)) for n in doc_numbers(c.text)})
-    numbers = rng.sample(numbers, min(QUERIES, len(numbers)))
+    numbers = sorted({n for c in rng.sample(range(len(snapshot.chunks)), min(len(snapshot.chunks), 50 * per_kind))
+                      for n in doc_numbers(snapshot.chunks[c].text)})
+    numbers = rng.sample(numbers, min(per_kind, len(numbers)))
     provinces = sorted({d.meta.province for d in snapshot.documents.values() if d.meta.province})
     filtered = [(q, rng.choice(provinces)) for q in smart]
     every = [q["question"] for q in load_qa(QA_FILE)]
@@ -263,7 +264,7 @@ def measure(folder: Path, query_file: Path, model: str | None, backend: str | No
 
 def dense_recall(dense, vectors: list[np.ndarray], k: int = 10) -> dict:
     """Which FAISS index answers unfiltered queries, its recall@k against exact search and both latencies."""
-    if dense.ann is None:
+    if getattr(dense, "ann", None) is None:
         return {"dense_index": "flat (exact)", "recall_at_10": 1.0}
     found, ann_ms, exact_ms = [], [], []
     for v in vectors:
@@ -293,7 +294,7 @@ def run_size(size: int, args) -> dict:
         built = build(size, folder, load_embedder(args.model, args.backend), args.sample)
         print(f"built {size}: {built}", file=sys.stderr, flush=True)
     query_file = folder / "queries.json"
-    query_file.write_text(json.dumps(queries(folder), ensure_ascii=False), encoding="utf-8")
+    query_file.write_text(json.dumps(queries(folder, args.per_kind), ensure_ascii=False), encoding="utf-8")
     command = [sys.executable, "-m", "bench.scale", "--child", str(folder), "--queries", str(query_file)]
     command += ["--model", args.model] if args.model else []
     command += ["--backend", args.backend] if args.backend else []
@@ -373,6 +374,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--sample", type=int, default=256, help="variant passages embedded by the real model")
     parser.add_argument("--rebuild", action="store_true", help="rebuild indexes already in .index-scale/")
     parser.add_argument("--dir", default=str(SCALE_DIR), help="where the indexes are built and kept")
+    parser.add_argument("--per-kind", type=int, default=QUERIES, help="queries of each kind")
     parser.add_argument("--svg", help="write the growth curves to this SVG file")
     parser.add_argument("--json", action="store_true", help="print one JSON object last")
     parser.add_argument("--model")
