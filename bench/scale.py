@@ -20,7 +20,9 @@ their recall is measured here against exact search on these very vectors.
 
 Each size is measured in a fresh Python process (`subprocess`, not a fork): its load time is from
 opening the index folder to a searcher ready for the first query, and its resident memory is that
-process's own VmRSS / VmHWM from /proc/self/status, model included (reported apart as rss_model_mb).
+process's own VmRSS / VmHWM from /proc/self/status, model included (reported apart as rss_model_mb), after
+all queries; rss_file_mb is the part that is pages of memory-mapped index files (page cache, shared by every
+process that maps them, reclaimable), rss_anon_mb the process's own.
 Query times: smart queries are the questions of bench/qa.jsonl; smart_ms is the search time beyond
 the query embedding (embed_ms, timed inside the same call); phrase queries are word sequences drawn from
 the passages, number queries document numbers of the generated documents, filtered queries the smart
@@ -199,7 +201,7 @@ def memory_mb() -> dict[str, float]:
     """This process's resident memory now and at its peak (MB), from /proc/self/status."""
     status = Path("/proc/self/status").read_text()
     get = lambda key: int(re.search(rf"^{key}:\s+(\d+) kB", status, re.M).group(1)) / 1024   # noqa: E731
-    return {"rss": get("VmRSS"), "hwm": get("VmHWM")}
+    return {"rss": get("VmRSS"), "hwm": get("VmHWM"), "anon": get("RssAnon"), "file": get("RssFile")}
 
 
 class TimedEmbedder:
@@ -257,7 +259,8 @@ def measure(folder: Path, query_file: Path, model: str | None, backend: str | No
     dense = dense_recall(snapshot.dense, [embedder.inner.embed_query(q) for q in asked["recall"]])
     memory = memory_mb()
     return {"passages": len(snapshot.chunks), "load_s": round(load_s, 2), "rss_mb": round(memory["rss"]),
-            "rss_peak_mb": round(memory["hwm"]), "rss_model_mb": round(model_mb), "rss_loaded_mb": round(loaded_mb),
+            "rss_peak_mb": round(memory["hwm"]), "rss_anon_mb": round(memory["anon"]), "rss_file_mb": round(memory["file"]),
+            "rss_model_mb": round(model_mb), "rss_loaded_mb": round(loaded_mb),
             **percentiles("embed", list(embed)), **percentiles("smart", list(smart)), **percentiles("phrase", phrase),
             **percentiles("number", number), **percentiles("filtered", filtered), **dense}
 
