@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import multiprocessing
 import os
 import random
 import re
@@ -103,6 +104,14 @@ def variant_documents(base: list, variant: int, provinces: list[str]) -> list:
     return out
 
 
+_BASE: tuple | None = None   # (base documents, provinces), set before the worker processes fork
+WORKERS = 2
+
+
+def _variant(variant: int) -> list:
+    return variant_documents(*_BASE[:1], variant, _BASE[1])
+
+
 def base_snapshot(embedder, root: Path):
     """corpus/ indexed for real (cached in `root`/base, brought up to date when corpus/ changes)."""
     from index import store
@@ -135,8 +144,12 @@ def build(size: int, folder: Path, embedder, sample: int, seed: int = 0) -> dict
     rng = random.Random(seed)
     docs, origin = {}, {}   # origin: chunk id -> the base chunk id it varies
     total = 0
-    for variant in range(variants):
-        for doc, base_doc in zip(variant_documents(base_docs, variant, PROVINCES), base_docs):
+    global _BASE
+    _BASE = (base_docs, PROVINCES)
+    with multiprocessing.get_context("fork").Pool(WORKERS) as pool:   # variants made on both cores
+        made = [base_docs, *pool.imap(_variant, range(1, variants), chunksize=4)]
+    for variant, copies in enumerate(made):
+        for doc, base_doc in zip(copies, base_docs):
             keep = min(len(doc.chunks), size - total)
             if keep <= 0:
                 break

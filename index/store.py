@@ -20,12 +20,12 @@ import shutil
 import time
 from collections.abc import Sequence
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, fields
 from pathlib import Path
 
 import numpy as np
 
-from core.document import Chunk, Document, Metadata, content_hash
+from core.document import Chunk, Document, Features, Metadata, content_hash
 from core.text import passage_key
 from index.dense import DenseIndex, faiss_id
 from index.lexical import LexicalIndex, Postings
@@ -200,6 +200,13 @@ def _document_to_json(doc: Document) -> dict:
             "meta": doc.meta.to_dict(), "chunks": len(doc.chunks)}
 
 
+def _chunk_to_json(chunk: Chunk) -> dict:
+    """What dataclasses.asdict gives, without its deep copy (a third of the time of writing a million chunks)."""
+    out = {f.name: getattr(chunk, f.name) for f in fields(Chunk)}
+    out["features"] = {f.name: getattr(chunk.features, f.name) for f in fields(Features)}
+    return out
+
+
 def _write_json(path: Path, data) -> None:
     path.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
 
@@ -267,7 +274,7 @@ def save(snapshot: Snapshot, path: str | Path | None = None) -> Path:
     offsets = np.zeros(len(snapshot.chunks) + 1, dtype=np.int64)
     with open(tmp / "chunks.jsonl", "wb") as f:
         for i, chunk in enumerate(snapshot.chunks):
-            line = (json.dumps(asdict(chunk), ensure_ascii=False) + "\n").encode("utf-8")
+            line = (json.dumps(_chunk_to_json(chunk), ensure_ascii=False) + "\n").encode("utf-8")
             f.write(line)
             offsets[i + 1] = offsets[i] + len(line)
     snapshot.dense.save(tmp / "dense.faiss")
