@@ -135,3 +135,18 @@ def test_a_large_dense_index_answers_unfiltered_queries_from_ivf_and_filtered_on
     small.add(ids[:1000], vectors[:1000])
     small.save(tmp_path / "small.faiss")
     assert not (tmp_path / "small.ivf").exists() and dense_module.DenseIndex.load(tmp_path / "small.faiss").ann is None
+
+
+def test_an_index_saved_with_ivf_searches_through_it_like_the_exact_one(hand_index, fake_embedder, tmp_path, monkeypatch):
+    from index import dense as dense_module
+
+    exact = store.load(hand_index)
+    monkeypatch.setattr(dense_module, "ANN_MIN", 1)
+    store.save(store.Snapshot(exact.manifest, exact.documents, exact.dense), tmp_path)   # the same chunks, IVF beside
+    with_ivf = store.load(tmp_path)
+    assert exact.dense.ann is None and with_ivf.dense.ann is not None
+    assert with_ivf.dense.ann.nlist < dense_module.NPROBE   # this small, every list is probed: the same ranking
+    a, b = Searcher(exact, fake_embedder), Searcher(with_ivf, fake_embedder)
+    for question in ("tỷ lệ che phủ rừng", "kết nạp đảng viên mới", "Nghị quyết 43-NQ/TW"):
+        assert [(h.chunk.id, round(h.score, 9)) for h in a.search(question)] == \
+               [(h.chunk.id, round(h.score, 9)) for h in b.search(question)]
