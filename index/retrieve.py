@@ -54,12 +54,18 @@ def lexical_texts(chunks: list[Chunk]) -> list[str]:
     return [" ".join([*c.section[-2:], c.text]) for c in chunks]
 
 
+FULL_SORT_MAX = 200_000   # up to this many passages BM25 scores are fully sorted (a few ms), as they always were
+
+
 def top_positions(scores: np.ndarray, depth: int) -> np.ndarray:
-    """The positions of the `depth` highest scores, highest first, ties in position order
-    (np.argsort(-scores, kind="stable")[:depth] without sorting the whole array)."""
+    """The positions of the `depth` highest scores, highest first. Up to FULL_SORT_MAX passages by a full
+    np.argsort (equal scores keep the order they always had); above, by a partition around the depth-th
+    score, equal scores in position order (sorting a million scores would take ~100 ms)."""
     n = len(scores)
     if depth <= 0 or n == 0:
         return np.zeros(0, dtype=np.int64)
+    if n <= FULL_SORT_MAX:
+        return np.argsort(-scores)[:depth]
     if depth >= n:
         return np.argsort(-scores, kind="stable")
     kth = np.partition(scores, n - depth)[n - depth]

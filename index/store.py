@@ -34,6 +34,7 @@ from index.rerank import literal_text
 from index.retrieve import coverage_idf, lexical_texts
 
 SCHEMA_VERSION = 2   # 2: chunks carry their features (index/features.py)
+SEARCH_FORMAT = 1    # of search/: saved in another format, it is derived again from the chunks at load
 # How long a superseded version stays on disk. A load reads a version's files in well under a second
 # at corpus size (a few seconds at 100k passages). `python -m bench faults` loads in a loop for 20 s
 # while another process writes versions back to back: 0 of 895 loads failed with this grace, 36 of
@@ -129,14 +130,17 @@ class SearchData:
         self.postings.save(folder / "postings")
         np.save(folder / "keys.npy", self.keys)
         with open(folder / "derived.pickle", "wb") as f:
-            pickle.dump({"vocab": self.vocab, "idf": self.idf, "known_scopes": self.known_scopes,
+            pickle.dump({"format": SEARCH_FORMAT, "vocab": self.vocab, "idf": self.idf, "known_scopes": self.known_scopes,
                          "signatures": self.signatures, "doc_ids": self.doc_ids, "doc_ranges": self.doc_ranges},
                         f, protocol=pickle.HIGHEST_PROTOCOL)
 
     @classmethod
-    def load(cls, folder: Path) -> "SearchData":
+    def load(cls, folder: Path) -> "SearchData | None":
+        """The search data saved in `folder`; None if it was saved in another format (derive it again)."""
         with open(folder / "derived.pickle", "rb") as f:
             rest = pickle.load(f)   # written by `save` in this index folder, like every other file here
+        if rest.pop("format", None) != SEARCH_FORMAT:
+            return None
         return cls(LexicalIndex.load(folder / "bm25"), Postings.load(folder / "postings"),
                    keys=np.load(folder / "keys.npy", mmap_mode="r"), **rest)
 
@@ -180,7 +184,8 @@ class Snapshot:
     def search(self) -> SearchData:
         if self._search is None:
             saved = self.folder / "search" if self.folder else None
-            self._search = SearchData.load(saved) if saved and (saved / "derived.pickle").exists() else derive(self.chunks)
+            loaded = SearchData.load(saved) if saved and (saved / "derived.pickle").exists() else None
+            self._search = loaded or derive(self.chunks)
         return self._search
 
     @property

@@ -73,12 +73,20 @@ def test_a_loaded_index_reads_its_search_data_and_ranks_as_if_derived_in_memory(
         assert a or case.get("mode") == "number"
 
 
-def test_top_positions_is_a_stable_sort_cut_at_depth():
+def test_top_positions_are_the_highest_scores_in_order(monkeypatch):
+    from index import retrieve
+
     rng = np.random.default_rng(3)
-    for _ in range(200):
-        scores = rng.integers(0, 4, size=int(rng.integers(1, 80))).astype(np.float32)
-        depth = int(rng.integers(0, 90))
-        assert top_positions(scores, depth).tolist() == np.argsort(-scores, kind="stable")[:depth].tolist()
+    for full_sort_max in (10_000, 0):   # a full sort (small indexes), a partition (large ones)
+        monkeypatch.setattr(retrieve, "FULL_SORT_MAX", full_sort_max)
+        for _ in range(200):
+            scores = rng.integers(0, 4, size=int(rng.integers(1, 80))).astype(np.float32)
+            depth = int(rng.integers(0, 90))
+            top = top_positions(scores, depth)
+            assert len(top) == min(depth, len(scores)) and len(set(top.tolist())) == len(top)
+            assert scores[top].tolist() == sorted(scores, reverse=True)[:depth]
+            if not full_sort_max:   # equal scores in position order
+                assert top.tolist() == np.argsort(-scores, kind="stable")[:depth].tolist()
 
 
 def test_a_variant_reads_as_another_provinces_document():
