@@ -141,6 +141,7 @@ def ingest(paths: list[Path], embedder: Embedder, index_path: str | Path | None 
         refresh = old is not None and old.manifest.get("features") != FEATURES_VERSION
         for doc in docs.values():
             if refresh or doc.id in built:
+                doc.chunks = list(doc.chunks)   # a loaded index reads its chunks lazily: change copies held here
                 for chunk in doc.chunks:
                     chunk.features = features_of(chunk, doc.meta)
         vectors = _vectors(docs, old, embedder, summary, progress)

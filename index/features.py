@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+import sys
 
 from core.document import SIGNATURE, Chunk, Features, Metadata
 from core.text import YEAR, content_words
@@ -30,5 +31,7 @@ def features_of(chunk: Chunk, meta: Metadata) -> Features:
     context = " ".join([" ".join(filter(None, [meta.title, meta.issuer, meta.province])), *chunk.section, chunk.text])
     words = content_words(context)
     scope = ([fold(meta.province)] if meta.province else []) + sorted(w for w in words if YEAR.fullmatch(w))
+    # words are interned: a million passages share one copy of each word, not one per passage
     return Features(kinds=kinds_of(chunk), aside=fold(chunk.section[0] if chunk.section else "") == RECIPIENTS,
-                    scope=scope, words=sorted(words), words_exact=sorted(content_words(context, exact=True)))
+                    scope=scope, words=sorted(map(sys.intern, words)),
+                    words_exact=sorted(map(sys.intern, content_words(context, exact=True))))

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import re
 
+import numpy as np
+
 from core.document import Chunk
 from core.text import phrase_pattern
 from core.vietnamese import fold
+from index.lexical import Postings, syllables
 from index.query import Query
 from index.retrieve import Ranking
 
@@ -44,26 +47,45 @@ def signature_first(scores: Ranking, chunks: list[Chunk], signatures: dict[str, 
     return scores
 
 
+def literal_text(chunk: Chunk) -> str:
+    """What the literal filter looks in: the section path and the passage."""
+    return " › ".join([*chunk.section, chunk.text])
+
+
 class LiteralFilter:
     """Keep only passages containing every quoted phrase (and, in number mode, document number), in
     their text or their section path ("Điều 2" names the clauses under it); passages that contain
-    them but were in no ranking are kept with score 0. Nothing to look for: nothing qualifies."""
+    them but were in no ranking are kept with score 0. Nothing to look for: nothing qualifies.
+    Candidates come from posting lists of folded syllables; the phrase itself is checked on them only.
+    Of the passages in no ranking, the first `unranked` (in index order) are kept: they all score 0
+    and come last, after every ranked one."""
 
-    def __init__(self, chunks: list[Chunk]):
-        self.texts = [" › ".join([*c.section, c.text]) for c in chunks]
+    def __init__(self, chunks: list[Chunk], postings: Postings | None = None, unranked: int = 1000):
+        self.chunks, self.unranked = chunks, unranked
+        self.postings = postings if postings is not None else Postings.build(literal_text(c) for c in chunks)
 
     def run(self, scores: Ranking, query: Query, accent_insensitive: bool, allowed: list[int] | None) -> Ranking:
-        needles = [(phrase_pattern(p, accent_insensitive), accent_insensitive) for p in query.phrases]
-        needles += [(phrase_pattern(n), True) for n in query.numbers]
-        needles = [(pattern, insensitive) for pattern, insensitive in needles if pattern]
+        needles = [(p, phrase_pattern(p, accent_insensitive), accent_insensitive) for p in query.phrases]
+        needles += [(n, phrase_pattern(n), True) for n in query.numbers]
+        needles = [(needle, pattern, insensitive) for needle, pattern, insensitive in needles if pattern]
         if not needles:
             return {}
-        keep = {}
-        for i in (allowed if allowed is not None else range(len(self.texts))):
-            text = self.texts[i]
+        candidates = None
+        for needle, _, _ in needles:
+            found = self.postings.candidates(needle) if syllables(needle) else np.arange(len(self.chunks))
+            candidates = found if candidates is None else np.intersect1d(candidates, found, assume_unique=True)
+        if allowed is not None:
+            candidates = np.intersect1d(candidates, np.asarray(allowed, dtype=np.int64), assume_unique=True)
+        keep, unranked = {}, 0
+        for i in candidates.tolist():
+            ranked = i in scores
+            if not ranked and unranked >= self.unranked:
+                continue
+            text = literal_text(self.chunks[i])
             folded, lowered = fold(text), text.lower()
-            if all(pattern.search(folded if insensitive else lowered) for pattern, insensitive in needles):
+            if all(pattern.search(folded if insensitive else lowered) for _, pattern, insensitive in needles):
                 keep[i] = scores.get(i, 0.0)
+                unranked += not ranked
         return keep
 
 

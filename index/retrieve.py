@@ -22,8 +22,9 @@ class DenseRetriever:
     def __init__(self, dense: DenseIndex, embedder: Embedder, chunks: list[Chunk], depth: int):
         self.dense, self.embedder, self.depth = dense, embedder, depth
         dense.one_thread()
-        self.faiss_ids = [faiss_id(c.id) for c in chunks]
-        self.position = {fid: i for i, fid in enumerate(self.faiss_ids)}
+        saved = getattr(chunks, "faiss_ids", None)   # a loaded index's chunk table has them without reading chunks
+        self.faiss_ids = saved.tolist() if saved is not None else [faiss_id(c.id) for c in chunks]
+        self.position = dict(zip(self.faiss_ids, range(len(self.faiss_ids))))
 
     def run(self, query: Query, allowed: list[int] | None) -> Ranking:
         vector = self.embedder.embed_query(query.for_embedding)
@@ -34,8 +35,8 @@ class DenseRetriever:
 class LexicalRetriever:
     """BM25 of the question as Vietnamese text over each passage and its last two headings."""
 
-    def __init__(self, chunks: list[Chunk], depth: int):
-        self.index = LexicalIndex([" ".join([*c.headings[-2:], c.text]) for c in chunks])
+    def __init__(self, chunks: list[Chunk], depth: int, index: LexicalIndex | None = None):
+        self.index = index if index is not None else LexicalIndex(lexical_texts(chunks))
         self.depth = depth
 
     def run(self, query: Query, allowed: list[int] | None) -> Ranking:
@@ -44,8 +45,34 @@ class LexicalRetriever:
             mask = np.zeros_like(scores, dtype=bool)
             mask[allowed] = True
             scores = np.where(mask, scores, 0)
-        top = np.argsort(-scores)[:self.depth]
+        top = top_positions(scores, self.depth)
         return {int(i): float(scores[i]) for i in top if scores[i] > 0}
+
+
+def lexical_texts(chunks: list[Chunk]) -> list[str]:
+    """What BM25 indexes of each passage: its last two headings and its text."""
+    return [" ".join([*c.headings[-2:], c.text]) for c in chunks]
+
+
+FULL_SORT_MAX = 200_000   # up to this many passages BM25 scores are fully sorted (a few ms), as they always were
+
+
+def top_positions(scores: np.ndarray, depth: int) -> np.ndarray:
+    """The positions of the `depth` highest scores, highest first. Up to FULL_SORT_MAX passages by a full
+    np.argsort (equal scores keep the order they always had); above, by a partition around the depth-th
+    score, equal scores in position order (sorting a million scores would take ~100 ms)."""
+    n = len(scores)
+    if depth <= 0 or n == 0:
+        return np.zeros(0, dtype=np.int64)
+    if n <= FULL_SORT_MAX:
+        return np.argsort(-scores)[:depth]
+    if depth >= n:
+        return np.argsort(-scores, kind="stable")
+    kth = np.partition(scores, n - depth)[n - depth]
+    above = np.flatnonzero(scores > kth)
+    top = np.concatenate([above, np.flatnonzero(scores == kth)[:depth - len(above)]])
+    top.sort()
+    return top[np.argsort(-scores[top], kind="stable")]
 
 
 class CoverageRanker:
@@ -55,11 +82,14 @@ class CoverageRanker:
     The province the question names (in `named`) does not count: it says which documents, not
     what in them (the scope boost ranks that province's documents first)."""
 
-    def __init__(self, chunks: list[Chunk]):
-        self.words = {False: [set(c.features.words) for c in chunks], True: [set(c.features.words_exact) for c in chunks]}
-        df = Counter(w for sets in self.words.values() for words in sets for w in words)
+    def __init__(self, chunks: list[Chunk], idf: dict[str, float] | None = None):
+        self.chunks = chunks
         self.unseen = float(np.log(1 + len(chunks)))
-        self.idf = {w: float(np.log(1 + max(1, len(chunks)) / d)) for w, d in df.items()}
+        self.idf = idf if idf is not None else coverage_idf(chunks)
+
+    def words(self, i: int, exact: bool) -> set[str]:
+        features = self.chunks[i].features
+        return set(features.words_exact if exact else features.words)
 
     def run(self, query: Query, candidates, named: set[str]) -> Ranking:
         exact = has_diacritics(query.vietnamese)
@@ -68,4 +98,10 @@ class CoverageRanker:
         if not words:
             return {}
         total = sum(self.idf.get(w, self.unseen) for w in words)
-        return {i: sum(self.idf[w] for w in words & self.words[exact][i]) / total for i in candidates}
+        return {i: sum(self.idf[w] for w in words & self.words(i, exact)) / total for i in candidates}
+
+
+def coverage_idf(chunks: list[Chunk]) -> dict[str, float]:
+    """IDF of every content word (folded and as written) over the passages in context."""
+    df = Counter(w for c in chunks for words in (set(c.features.words), set(c.features.words_exact)) for w in words)
+    return {w: float(np.log(1 + max(1, len(chunks)) / d)) for w, d in df.items()}

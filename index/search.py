@@ -4,13 +4,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 
 from core.document import Chunk, Document
-from core.text import passage_key, term_pattern, term_spans, years
+from core.text import YEAR, term_pattern, term_spans, years
 from core.vietnamese import fold
 from index.embed.base import Embedder
 from index.fuse import Joiner, dedupe
-from index.query import Query, Vocabulary, analyze, load_abbreviations, load_glossary
+from index.query import Query, analyze, load_abbreviations, load_glossary
 from index.ranking import DEFAULT, RankingConfig
-from index.lexical import doc_numbers
 from index.rerank import LiteralFilter, boost_kind, boost_scope, named_scopes, penalise_asides, signature_first
 from index.retrieve import CoverageRanker, DenseRetriever, LexicalRetriever, Ranking
 from index.scope import Scope, scope_of
@@ -62,24 +61,18 @@ class Searcher:
         snapshot.check_model(embedder.model_id)
         self.snapshot, self.embedder, self.config = snapshot, embedder, config
         chunks = self.chunks = snapshot.chunks
+        derived = snapshot.search   # BM25, posting lists, vocabulary...: saved with the index, not rebuilt
         self.dense = DenseRetriever(snapshot.dense, embedder, chunks, config.candidates)
-        self.lexical = LexicalRetriever(chunks, config.candidates)
-        self.coverage = CoverageRanker(chunks)
+        self.lexical = LexicalRetriever(chunks, config.candidates, derived.lexical)
+        self.coverage = CoverageRanker(chunks, derived.idf)
         self.joiner = Joiner(config.fusion, config.rrf_k)
-        self.literal = LiteralFilter(chunks)
-        self.vocab = Vocabulary([c.text for c in chunks] + [" ".join(c.section) for c in chunks])
+        self.literal = LiteralFilter(chunks, derived.postings)
+        self.vocab = derived.vocab
         self.glossary, self.abbreviations = load_glossary(), load_abbreviations()
-        self.keys = [passage_key(c.text) for c in chunks]
-        self.doc_ids = [c.doc_id for c in chunks]
-        self.known_scopes = {s for c in chunks for s in c.features.scope}
-        self.doc_scopes: dict[str, set[str]] = {}
-        for c in chunks:
-            self.doc_scopes.setdefault(c.doc_id, set()).update(c.features.scope)
-        self._numbers: set[str] | None = None
-        self.signatures: dict[str, int] = {}
-        for i, c in enumerate(chunks):
-            if "signer" in c.features.kinds:
-                self.signatures.setdefault(c.doc_id, i)
+        self.keys = derived.keys
+        self.doc_ids = derived.doc_ids
+        self.known_scopes = derived.known_scopes
+        self.signatures = derived.signatures
 
     def analyze(self, text: str) -> Query:
         return analyze(text, self.vocab, self.glossary, self.abbreviations)
@@ -87,24 +80,22 @@ class Searcher:
     def allowed(self, filters: Filters | None) -> list[int] | None:
         if not filters:
             return None
-        docs = {d.id for d in self.snapshot.documents.values() if filters.accepts(d)}
-        return [i for i, doc_id in enumerate(self.doc_ids) if doc_id in docs]
+        return self.snapshot.search.positions({d.id for d in self.snapshot.documents.values() if filters.accepts(d)})
 
-    def known_numbers(self) -> set[str]:
-        """Folded document numbers of the indexed documents and of those their passages cite (built at first need)."""
-        if self._numbers is None:
-            self._numbers = {fold(d.meta.number) for d in self.snapshot.documents.values() if d.meta.number}
-            self._numbers |= {n for c in self.chunks for n in doc_numbers(c.text)}
-        return self._numbers
+    def cited(self, number: str) -> bool:
+        """A document number (folded) that an indexed document bears or a passage cites (posting lists)."""
+        if any(fold(d.meta.number or "") == number for d in self.snapshot.documents.values()):
+            return True
+        return bool(self.literal.run({}, Query(text=number, lang="vi", numbers=[number]), True, None))
 
     def scope(self, query: Query, filters: Filters | None = None) -> Scope:
-        """What the question names, and what of it no document (within the filters) is about."""
+        """What the question names, and what of it no document (within the filters: their provinces) is about."""
         known = self.known_scopes
         if filters:
-            docs = [d.id for d in self.snapshot.documents.values() if filters.accepts(d)]
-            known = set().union(*(self.doc_scopes.get(d, set()) for d in docs))
-        numbers = self.known_numbers() if query.numbers else set()
-        return scope_of(query.text, query.numbers, known, numbers)
+            provinces = {fold(d.meta.province) for d in self.snapshot.documents.values()
+                         if d.meta.province and filters.accepts(d)}
+            known = {s for s in known if YEAR.fullmatch(s)} | provinces
+        return scope_of(query.text, query.numbers, known, {n for n in query.numbers if self.cited(n)})
 
     def search(self, text: str, k: int = 10, filters: Filters | None = None, mode: str = "smart",
                accent_insensitive: bool = True, query: Query | None = None) -> list[Hit]:

@@ -1,3 +1,7 @@
+from pathlib import Path
+
+import numpy as np
+
 from index.lexical import LexicalIndex, doc_numbers, tokens
 
 
@@ -25,3 +29,17 @@ def test_exact_accents_rank_the_written_word_first():
     index = LexicalIndex(["giàu có phú quý", "che phủ đồi trọc"])
     assert index.scores("phủ").argmax() == 1
     assert index.scores("phú").argmax() == 0
+
+
+def test_bm25_built_from_token_ids_scores_as_built_from_tokens():
+    import bm25s
+
+    from core.text import normalize
+    texts = [normalize(p) for f in sorted(Path(__file__).resolve().parents[2].joinpath("corpus").glob("*.txt"))
+             for p in f.read_text(encoding="utf-8").split("\n\n") if p.strip()] + [""]
+    reference = bm25s.BM25()
+    reference.index([tokens(t, exact=True) or [""] for t in texts], show_progress=False)
+    index = LexicalIndex(texts)
+    for query in ("che phủ rừng", "tang truong kinh te GRDP", "43-NQ/TW", "Nghị quyết số", "đảng viên mới"):
+        query_tokens = [t for t in tokens(query) if t in reference.vocab_dict]
+        assert np.array_equal(index.scores(query), reference.get_scores(query_tokens)), query
