@@ -34,7 +34,8 @@ class Filters:
             return False
         if self.type and fold(meta.type or "") != fold(self.type):
             return False
-        if self.year and str(self.year) not in (meta.date or "")[:4] and str(self.year) not in (meta.title or ""):
+        if self.year and self.year != meta.year and str(self.year) not in (meta.date or "")[:4] \
+                and str(self.year) not in (meta.title or ""):
             return False
         return not self.doc or doc.id == self.doc
 

@@ -158,3 +158,12 @@ def test_the_engine_returns_typed_results_and_refuses_empty_queries(hand_engine)
     for bad in ('""', "   ", "?!"):
         with pytest.raises(ValueError):
             hand_engine.search(bad)
+
+
+def test_the_year_filter_reads_the_year_metadata_found():
+    """A law whose only year is in its number (91/2015/QH13) is a 2015 document for the filter."""
+    from core.document import Document, Metadata
+    from index.search import Filters
+
+    law = Document("a", "luat.txt", "x", "BỘ LUẬT DÂN SỰ", Metadata(title="Bộ luật Dân sự", number="91/2015/QH13", year=2015))
+    assert Filters(year=2015).accepts(law) and not Filters(year=2016).accepts(law)
