@@ -102,7 +102,7 @@ def load_embedder(model: str | None = None, backend: str | None = None, *,
         threads = _env_int("EMBED_THREADS", 1)
 
     from .models import ALIASES as FETCHED  # stdlib only: keeps the import lazy
-    if model.lower() in FETCHED:
+    if model.lower().partition("@")[0] in FETCHED:
         return _load_fetched(model.lower(), backend, threads)
 
     if model in DEFAULT_ALIASES:
@@ -136,18 +136,30 @@ def load_embedder(model: str | None = None, backend: str | None = None, *,
 
 def _load_fetched(name: str, backend: str | None, threads: int) -> Embedder:
     """A model fetched into the cache (`python -m index.embed.models fetch`), verified before use;
-    when it is absent or refused, the default model, with one line on stderr saying why."""
-    from .models import ALIASES, FETCH_HINT, verified_folder
-    from .verify import ModelUnavailable
+    when it is absent or refused, the default model, with one line on stderr saying why.
 
-    spec = ALIASES[name]
-    if backend not in (None, "torch"):
-        raise ValueError(f"{spec.name} runs on backend 'torch' only (for now), not {backend!r}")
+    `name` may end in "@<dim>" (Matryoshka: 512, 256, 128); backend "onnx" (default, variant
+    int8), "onnx-<variant>" (fp32, int8, int8-dynamic) or "torch" (sentence-transformers)."""
+    from .models import ALIASES, FETCH_HINT, hash_list, verified_folder
+    from .verify import ModelUnavailable, list_digest
+
+    base, _, dim_text = name.partition("@")
+    spec = ALIASES[base]
+    dim = int(dim_text) if dim_text else None
+    backend = backend or "onnx"
+    if backend != "torch" and backend != "onnx" and not backend.startswith("onnx-"):
+        raise ValueError(f"{spec.name} runs on backend 'onnx', 'onnx-<variant>' or 'torch', not {backend!r}")
     try:
         folder = verified_folder(spec)
     except ModelUnavailable as e:
         print(f"{e}; using {DEFAULT_MODEL} instead (get {spec.name} with `{FETCH_HINT}`)", file=sys.stderr)
-        return load_embedder(DEFAULT_MODEL, backend, threads=threads)
+        return load_embedder(DEFAULT_MODEL, None, threads=threads)
+    if backend.startswith("onnx"):
+        from .gemma_onnx import DEFAULT_VARIANT, GemmaOnnxEmbedder
+        return GemmaOnnxEmbedder(folder, list_digest(hash_list(spec)), backend[5:] or DEFAULT_VARIANT,
+                                 threads=threads, dim=dim)
+    if dim not in (None, 768):
+        raise ValueError(f"a truncated {spec.name} (@{dim}) is served by backend 'onnx' only")
     from .sbert import SentenceTransformerEmbedder
     return SentenceTransformerEmbedder(folder, "torch", threads=threads, model_id=spec.model_id)
 
