@@ -13,11 +13,11 @@ Variants (folder ``<cache>/embeddinggemma-300m-onnx/<variant>/``):
   "int8"          every MatMul by a weight becomes MatMulInteger: weights int8 per output
                   channel, activations int8 per token (each row's absmax, in the graph), the
                   token embedding table int8 per row; ~310 MB. Per-token scales keep Gemma's
-                  outlier tokens from crushing the others and make a vector independent of
-                  the batch it is computed in.
+                  outlier tokens from crushing the others (a vector still moves slightly
+                  with its batch, cosine 0.997: not understood yet).
   "int8-dynamic"  onnxruntime.quantization.quantize_dynamic (weights int8 per channel,
                   activations u8 per tensor, for the whole batch): kept for comparison only,
-                  it agrees worse (cosine 0.95-0.99 vs the reference) and depends on the batch.
+                  it agrees worse (cosine 0.97-0.99 vs the reference) and depends more on the batch.
 
 Each folder holds model.onnx (+ model.onnx.data for fp32) and export.json: the hash-list
 digest of the verified source, EXPORT_VERSION and the variant. The folder is rebuilt when
@@ -150,7 +150,7 @@ def _quantize_dynamic(fp32: Path, out: Path) -> None:
 def _quantize_per_token(fp32: Path, out: Path) -> None:
     """Every MatMul by a constant [K, N] weight becomes MatMulInteger: weights int8 per output
     channel, activations int8 per token (each row's own absmax, u8 around 128, range 1..255), so a
-    token's outliers never crush another token's precision and padding never changes a real row.
+    token's outliers never crush another token's precision.
     The token embedding table becomes int8 per row (Gather of the rows and of their scales)."""
     import numpy as np
     import onnx
