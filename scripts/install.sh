@@ -31,7 +31,8 @@ fi
 
 # EmbeddingGemma-300M, an optional model (Gemma Terms of Use, https://ai.google.dev/gemma/terms): fetched
 # once into the model cache outside the checkout (~/.cache/tra-cuu/models, $TRA_CUU_MODEL_CACHE) and
-# verified file by file; later runs find it there and do nothing. Never fails the install: offline or on any
+# verified file by file, then exported once to ONNX Runtime int8 beside it (the engine's fast path, ~1-2 min,
+# needs torch once); later runs find both there and do nothing. Never fails the install: offline or on any
 # refusal it prints one line and the default model is used. SKIP_MODEL_FETCH=1 skips this step.
 if [ "${SKIP_MODEL_FETCH:-0}" != "1" ]; then
   timeout 1800 .venv/bin/python -m index.embed.models fetch || true

@@ -43,10 +43,18 @@ through sentence-transformers' own ONNX backend, which needs optimum).
 Fetched models: "embeddinggemma-300m" (google/embeddinggemma-300m, 768-dim,
 Gemma Terms of Use) lives in a cache outside the checkout, put there and
 verified file by file by `python -m index.embed.models fetch` (models.py,
-fetch.py, verify.py). It is loaded with sentence-transformers (backend
-"torch") and its own prompts only after its hashes check out (a stamp of
-sizes and mtimes spares re-hashing 1.2 GB at each start); when it is absent
-or refused, the default model is used, with one line on stderr saying why.
+fetch.py, verify.py), which then exports it once to ONNX Runtime beside it
+(gemma_export.py; also done lazily at first load, with one line on stderr).
+It is used only after its hashes check out (a stamp of sizes and mtimes
+spares re-hashing 1.2 GB at each start); when it is absent or refused, the
+default model is used, with one line on stderr saying why. Backends:
+"onnx" (default: variant int8, weights int8 per channel and activations int8
+per token; gemma_onnx.py), "onnx-fp32", "onnx-int8-dynamic" (onnxruntime's
+quantize_dynamic, comparison only) and "torch" (sentence-transformers, the
+reference). "embeddinggemma-300m@256" (or @512, @128) is the Matryoshka
+truncation, renormalised; its model_id carries the size, so an index built
+at another size refuses it. Figures: BENCHMARKS.md, `python -m bench embed
+--model embeddinggemma-300m`.
 
 Environment: EMBED_MODEL, EMBED_BACKEND (defaults for the two arguments),
 EMBED_THREADS (default 1), MODELS_DIR (where built model folders go; default
@@ -102,7 +110,7 @@ def load_embedder(model: str | None = None, backend: str | None = None, *,
         threads = _env_int("EMBED_THREADS", 1)
 
     from .models import ALIASES as FETCHED  # stdlib only: keeps the import lazy
-    if model.lower() in FETCHED:
+    if model.lower().partition("@")[0] in FETCHED:
         return _load_fetched(model.lower(), backend, threads)
 
     if model in DEFAULT_ALIASES:
@@ -136,18 +144,39 @@ def load_embedder(model: str | None = None, backend: str | None = None, *,
 
 def _load_fetched(name: str, backend: str | None, threads: int) -> Embedder:
     """A model fetched into the cache (`python -m index.embed.models fetch`), verified before use;
-    when it is absent or refused, the default model, with one line on stderr saying why."""
-    from .models import ALIASES, FETCH_HINT, verified_folder
-    from .verify import ModelUnavailable
+    when it is absent or refused, the default model, with one line on stderr saying why.
 
-    spec = ALIASES[name]
-    if backend not in (None, "torch"):
-        raise ValueError(f"{spec.name} runs on backend 'torch' only (for now), not {backend!r}")
+    `name` may end in "@<dim>" (Matryoshka: 512, 256, 128); backend "onnx" (default, variant
+    int8), "onnx-<variant>" (fp32, int8, int8-dynamic) or "torch" (sentence-transformers)."""
+    from .models import ALIASES, FETCH_HINT, hash_list, verified_folder
+    from .verify import ModelUnavailable, list_digest
+
+    base, _, dim_text = name.partition("@")
+    spec = ALIASES[base]
+    dim = int(dim_text) if dim_text else None
+    explicit, backend = backend is not None, backend or "onnx"
+    if backend != "torch" and backend != "onnx" and not backend.startswith("onnx-"):
+        raise ValueError(f"{spec.name} runs on backend 'onnx', 'onnx-<variant>' or 'torch', not {backend!r}")
     try:
         folder = verified_folder(spec)
     except ModelUnavailable as e:
         print(f"{e}; using {DEFAULT_MODEL} instead (get {spec.name} with `{FETCH_HINT}`)", file=sys.stderr)
-        return load_embedder(DEFAULT_MODEL, backend, threads=threads)
+        return load_embedder(DEFAULT_MODEL, None, threads=threads)
+    if backend.startswith("onnx"):
+        from .gemma_onnx import DEFAULT_VARIANT, GemmaOnnxEmbedder
+        try:
+            return GemmaOnnxEmbedder(folder, list_digest(hash_list(spec)), backend[5:] or DEFAULT_VARIANT,
+                                     threads=threads, dim=dim)
+        except (ImportError, RuntimeError, OSError) as e:  # no onnxruntime, or the export failed
+            if explicit:
+                raise
+            why = str(e).splitlines()[0] if str(e) else ""
+            print(f"{spec.name} on ONNX Runtime is not available ({type(e).__name__}: {why}); using "
+                  f"{DEFAULT_MODEL} instead (EMBED_BACKEND=torch runs {spec.name} on sentence-transformers)",
+                  file=sys.stderr)
+            return load_embedder(DEFAULT_MODEL, None, threads=threads)
+    if dim not in (None, 768):
+        raise ValueError(f"a truncated {spec.name} (@{dim}) is served by backend 'onnx' only")
     from .sbert import SentenceTransformerEmbedder
     return SentenceTransformerEmbedder(folder, "torch", threads=threads, model_id=spec.model_id)
 

