@@ -11,7 +11,6 @@ read CURRENT just before the switch can still open it; later saves remove it.
 """
 from __future__ import annotations
 
-import fcntl
 import json
 import mmap
 import os
@@ -26,6 +25,7 @@ from pathlib import Path
 import numpy as np
 
 from core.document import Chunk, Document, Features, Metadata, content_hash
+from core.locks import exclusive
 from core.text import passage_key
 from index.dense import DenseIndex, faiss_id
 from index.lexical import LexicalIndex, Postings
@@ -326,11 +326,5 @@ def prune(root: Path, keep: str, now: float | None = None) -> list[str]:
 @contextmanager
 def writer_lock(path: str | Path | None = None):
     """One writer at a time per index folder (ingest, app uploads); readers never wait."""
-    root = index_dir(path)
-    root.mkdir(parents=True, exist_ok=True)
-    with open(root / ".lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(lock, fcntl.LOCK_UN)
+    with exclusive(index_dir(path) / ".lock"):
+        yield

@@ -27,14 +27,14 @@ place, under a lock file, so two processes never see half an export.
 from __future__ import annotations
 
 import argparse
-import fcntl
 import json
 import os
 import shutil
 import sys
 import time
-from contextlib import contextmanager
 from pathlib import Path
+
+from core.locks import exclusive
 
 EXPORT_VERSION = 1   # bump when the graph or the quantisation recipe changes
 VARIANTS = ("fp32", "int8", "int8-dynamic")
@@ -61,15 +61,6 @@ def export_is_current(folder: Path, source_digest: str, variant: str) -> bool:
             and (folder / "model.onnx").is_file())
 
 
-@contextmanager
-def _lock(root: Path):
-    root.mkdir(parents=True, exist_ok=True)
-    with open(root / ".lock", "w") as fh:
-        fcntl.flock(fh, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(fh, fcntl.LOCK_UN)
 
 
 def _masks(attention_mask, window: int) -> dict:
@@ -228,7 +219,7 @@ def build(source: Path, source_digest: str, variant: str, root: Path | None = No
     root = root or export_root(source)
     if export_is_current(root / variant, source_digest, variant):
         return root / variant
-    with _lock(root):
+    with exclusive(root / ".lock"):
         for v in dict.fromkeys(("fp32", variant)):
             if not export_is_current(root / v, source_digest, v):
                 _build_one(source, source_digest, v, root, log)

@@ -58,7 +58,7 @@ class GemmaOnnxEmbedder:
 
     def __init__(self, source: str | Path, source_digest: str, variant: str = DEFAULT_VARIANT,
                  threads: int = 1, dim: int | None = None, batch_size: int = 8, export_root: Path | None = None):
-        import onnxruntime as ort
+        from .onnx import cpu_session
         from tokenizers import Tokenizer
 
         if variant not in VARIANTS:
@@ -69,15 +69,7 @@ class GemmaOnnxEmbedder:
                                          log=lambda s: print(s, file=sys.stderr, flush=True))
         self.threads = int(threads)
         self.batch_size = int(batch_size)
-        so = ort.SessionOptions()
-        so.intra_op_num_threads = self.threads
-        so.inter_op_num_threads = 1
-        so.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
-        so.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-        so.log_severity_level = 3
-        if self.threads == 1:
-            so.add_session_config_entry("session.intra_op.allow_spinning", "0")
-        self._sess = ort.InferenceSession(str(self.folder / "model.onnx"), so, providers=["CPUExecutionProvider"])
+        self._sess = cpu_session(self.folder / "model.onnx", self.threads)
         full = int(self._sess.get_outputs()[0].shape[-1])
         self.dim = int(dim or full)
         if self.dim not in MATRYOSHKA_DIMS or self.dim > full:

