@@ -13,11 +13,12 @@ out=BENCHMARKS.md
   echo "Written by \`scripts/benchmarks.sh\` on $(date -u +%Y-%m-%d): $(nproc --all) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs),"
   echo "$(free -g | awk '/Mem/ {print $2}') GB. Each section gives the command that produced it; rerun it to check."
   for run in "retrieval" "retrieval --qa bench/qa_heldout.jsonl" "retrieval --qa bench/qa_blind.jsonl" \
-             "retrieval --qa bench/qa_final.jsonl" timing embed ocr load faults alqac; do
+             "retrieval --qa bench/qa_final.jsonl" timing embed ocr load faults alqac "decision --alqac" \
+             "scale --sizes 10000,100000"; do
     echo
     echo "## python -m bench $run"
     echo
-    case $run in retrieval*|timing|faults|alqac) fence="" ;; *) fence='```' ;; esac   # those print Markdown
+    case $run in retrieval*|timing|faults|alqac|decision*) fence="" ;; *) fence='```' ;; esac   # those print Markdown
     [ -z "$fence" ] || echo "$fence"
     # shellcheck disable=SC2086  # $run holds a benchmark name and its arguments
     $PY -m bench $run 2> >(grep -v -e '^embedding' -e '%|' >&2) | sed -e 's/\r//g'
