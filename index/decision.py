@@ -36,16 +36,17 @@ def evidence(query: Query, top: Hit, scope: Scope) -> dict[str, float]:
     english = query.lang == "en"
     cosine = top.dense or 0.0
     named = len(scope.named)
+    words = content_words(query.vietnamese)
+    sentence = best_sentence(top.chunk.text, words)
     return {
         "cosine": cosine,
         "cosine_en": cosine if english else 0.0,
         "coverage": top.coverage,
-        "topic_in_sentence": topic_in_sentence(query, top, scope),
+        "topic_in_sentence": topic_in_sentence(words, sentence, top, scope),
         "dense_first": float(top.dense_rank == 1),
         "lexical_first": float(top.lexical_rank == 1),
         "kind_mismatch": float(bool(query.expects) and query.expects not in top.chunk.features.kinds),
-        "no_figure_in_sentence": float(query.expects == "number"
-                                       and not figure_values(best_sentence(top.chunk.text, content_words(query.vietnamese)))),
+        "no_figure_in_sentence": float(query.expects == "number" and not figure_values(sentence)),
         "scope_share": top.scope / named if named else 1.0,
         "missing_year": float(bool(top.missing_years)),
         "unknown_year": float(bool(scope.unknown_years)),
@@ -54,16 +55,14 @@ def evidence(query: Query, top: Hit, scope: Scope) -> dict[str, float]:
     }
 
 
-def topic_in_sentence(query: Query, top: Hit, scope: Scope) -> float:
-    """Share of the question's topic words (its words less the provinces and years it names) that the
-    passage's best sentence and its headings hold."""
-    words = content_words(query.vietnamese)
+def topic_in_sentence(words: set[str], sentence: str, top: Hit, scope: Scope) -> float:
+    """Share of the question's topic words (`words` less the provinces and years it names) that the
+    passage's answering `sentence` and its headings hold."""
     topic = {w for w in words if not YEAR.fullmatch(w)} - {w for s in scope.named for w in s.split()} \
         - {w for p in scope.unknown_provinces for w in fold(p).split()}
     if not topic:
         return 1.0
-    said = content_words(best_sentence(top.chunk.text, words) + " " + " ".join(top.chunk.section))
-    return len(topic & said) / len(topic)
+    return len(topic & content_words(sentence + " " + " ".join(top.chunk.section))) / len(topic)
 
 
 @dataclass(frozen=True)

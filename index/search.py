@@ -74,6 +74,7 @@ class Searcher:
         self.doc_ids = derived.doc_ids
         self.known_scopes = derived.known_scopes
         self.signatures = derived.signatures
+        self._numbers: set[str] | None = None   # the indexed documents' own numbers, folded (at first need)
 
     def analyze(self, text: str) -> Query:
         return analyze(text, self.vocab, self.glossary, self.abbreviations)
@@ -85,9 +86,10 @@ class Searcher:
 
     def cited(self, number: str) -> bool:
         """A document number (folded) that an indexed document bears or a passage cites (posting lists)."""
-        if any(fold(d.meta.number or "") == number for d in self.snapshot.documents.values()):
-            return True
-        return bool(self.literal.run({}, Query(text=number, lang="vi", numbers=[number]), True, None))
+        if self._numbers is None:
+            self._numbers = {fold(d.meta.number) for d in self.snapshot.documents.values() if d.meta.number}
+        return number in self._numbers or bool(self.literal.run({}, Query(text=number, lang="vi", numbers=[number]),
+                                                                 True, None))
 
     def scope(self, query: Query, filters: Filters | None = None) -> Scope:
         """What the question names, and what of it no document (within the filters: their provinces) is about."""
