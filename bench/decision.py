@@ -26,7 +26,7 @@ from core.text import YEAR
 from core.vietnamese import fold
 
 from bench.retrieval import BENCH_INDEX, ROOT, answered_right, first_hit, load_qa
-from index.decision import FEATURES, FILE, Decision, evidence
+from index.decision import FEATURES, FILE, Decision, Verdict, evidence, without_model
 from index.embed import load_embedder
 from index.engine import Engine, Filters, ingest
 
@@ -40,28 +40,32 @@ class Case:
     left_out: bool                    # a variant nothing answers: without the documents that answer it, or another year
     answerable: bool
     features: dict | None             # None: decided without the model (quoted phrase, province outside, no hit)
-    fixed: bool | None = None         # that decision
+    fixed: bool | None = None         # the verdict given without the model (features None)
     source: str = "own"               # "own" (the set's question), "left out" or "other year" (variants)
+
+
+def observe(engine: Engine, text: str, filters: Filters | None):
+    """hits, scope, and what the decision reads: the model's features, or the verdict given without it."""
+    searcher = engine.searcher
+    query = searcher.analyze(text)
+    hits = searcher.search(text, 10, filters, query=query)
+    scope = searcher.scope(query, filters)
+    ruled = without_model(query, hits, scope)
+    return query, hits, scope, (None if ruled else evidence(query, hits[0], scope)), ruled and ruled.answers
 
 
 def case(engine: Engine, q: dict, filters: Filters | None = None, text: str | None = None) -> Case | None:
     """The question (or `text`, a variant of it that nothing answers) as the engine sees it."""
-    searcher = engine.searcher
     text = text or q["question"]
-    query = searcher.analyze(text)
-    hits = searcher.search(text, 10, filters, query=query)
+    _, hits, scope, features, fixed = observe(engine, text, filters)
     variant = filters is not None or text != q["question"]
-    answerable = bool(q["gold"]) and not variant
-    scope = searcher.scope(query, filters)
     if variant and filters is not None:
         if first_hit([h.chunk.text for h in hits], q["gold"]):
             return None   # another document states it too: still answerable
         if not any(not YEAR.fullmatch(s) for s in scope.named) and not scope.outside:
             return None   # names no province: another province's figure is a fair answer, not a clean negative
     source = "left out" if filters is not None else "other year" if variant else "own"
-    if not hits or query.phrases or scope.outside:
-        return Case(q, variant, answerable, None, bool(hits) and not scope.outside, source)
-    return Case(q, variant, answerable, evidence(query, hits[0], scope), source=source)
+    return Case(q, variant, bool(q["gold"]) and not variant, features, fixed, source)
 
 
 def other_year(text: str, known: set[str]) -> str | None:
@@ -102,11 +106,13 @@ def says_answer(c: Case, decision: Decision) -> bool:
     return c.fixed if c.features is None else decision.probability(c.features) >= decision.threshold
 
 
+def old_rule(features: dict, lang: str) -> bool:
+    """The hand-set gate this replaced: coverage >= 0.5 or cosine >= 0.86-0.88, and no year missed."""
+    return not features["missing_year"] and (features["coverage"] >= 0.5 or features["cosine"] >= OLD_COSINE[lang])
+
+
 def old_gate(c: Case) -> bool:
-    if c.features is None:
-        return bool(c.fixed)
-    f, lang = c.features, c.question["lang"]
-    return not f["missing_year"] and (f["coverage"] >= 0.5 or f["cosine"] >= OLD_COSINE[lang])
+    return bool(c.fixed) if c.features is None else old_rule(c.features, c.question["lang"])
 
 
 def no_answer_scores(cases: list[Case], answers) -> tuple[float, float, int, int]:
@@ -247,13 +253,8 @@ def alqac(embedder, decision: Decision, work: Path) -> None:
             empty += not engine.search(text).results
             for left_out in (False, True):
                 filters = Filters(not_docs=frozenset(law_doc[a["law_id"]] for a in q["relevant_articles"])) if left_out else None
-                query = engine.searcher.analyze(text)
-                hits = engine.searcher.search(text, 10, filters, query=query)
-                scope = engine.searcher.scope(query, filters)
-                fixed = bool(hits) and not scope.outside
-                modelled = hits and not query.phrases and not scope.outside
-                c = Case({"lang": query.lang}, left_out, not left_out,
-                         evidence(query, hits[0], scope) if modelled else None, None if modelled else fixed)
+                query, _, _, features, fixed = observe(engine, text, filters)
+                c = Case({"lang": query.lang}, left_out, not left_out, features, fixed)
                 cases.append(c)
                 old += (not left_out) and old_gate(c)
         asked = [c for c in cases if c.answerable]
@@ -263,21 +264,14 @@ def alqac(embedder, decision: Decision, work: Path) -> None:
 
 
 class OldGate(Decision):
-    """The hand-set gate (coverage >= 0.5 or cosine >= 0.86-0.88, a missing year refuses), for comparison."""
+    """The hand-set gate, answering in the engine for comparison (the same rules before the model)."""
 
     def __init__(self):
         super().__init__({}, 0.0, 0.5, "old gate")
 
     def decide(self, query, hits, scope):
-        from index.decision import Verdict
-
-        if not hits:
-            return Verdict(False, None)
-        if query.phrases:
-            return Verdict(True, None)
-        top = hits[0]
-        ok = not top.missing_years and (top.coverage >= 0.5 or (top.dense or 0) >= OLD_COSINE[query.lang])
-        return Verdict(ok, None)
+        ruled = without_model(query, hits, scope)
+        return ruled or Verdict(old_rule(evidence(query, hits[0], scope), query.lang), None)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -72,6 +72,17 @@ class Verdict:
     reason: str | None = None      # why not, in one line, when it does not answer
 
 
+def without_model(query: Query, hits: list[Hit], scope: Scope) -> Verdict | None:
+    """The verdict when the model has nothing to weigh: no hit, a quoted phrase, a province outside the corpus."""
+    if not hits:
+        return Verdict(False, None, "no passage matches")
+    if query.phrases:
+        return Verdict(True, None)   # every hit holds the quoted words literally (index.rerank.LiteralFilter)
+    if scope.outside:
+        return Verdict(False, 0.0, f"no indexed document is about {', '.join(scope.unknown_provinces)}")
+    return None
+
+
 @dataclass(frozen=True)
 class Decision:
     """Logistic weights over FEATURES and the probability at or above which an answer is given."""
@@ -86,12 +97,9 @@ class Decision:
         return 1.0 / (1.0 + math.exp(-max(-60.0, min(60.0, z))))
 
     def decide(self, query: Query, hits: list[Hit], scope: Scope) -> Verdict:
-        if not hits:
-            return Verdict(False, None, "no passage matches")
-        if query.phrases:
-            return Verdict(True, None)   # every hit holds the quoted words literally (index.rerank.LiteralFilter)
-        if scope.outside:
-            return Verdict(False, 0.0, f"no indexed document is about {', '.join(scope.unknown_provinces)}")
+        ruled = without_model(query, hits, scope)
+        if ruled is not None:
+            return ruled
         p = self.probability(evidence(query, hits[0], scope))
         if p >= self.threshold:
             return Verdict(True, p)

@@ -69,9 +69,9 @@ def years_in(text: str) -> list[str]:
 def scope_of(text: str, numbers: list[str], known_scopes: set[str], known_numbers: set[str]) -> Scope:
     """`known_scopes`: folded provinces and years of the indexed passages (features.scope); `known_numbers`:
     folded document numbers of the indexed documents and of the numbers their passages cite."""
-    provinces = provinces_in(text)
-    named = {fold(p) for p in provinces if fold(p) in known_scopes} | {y for y in years_in(text) if y in known_scopes}
-    return Scope(named=frozenset(named),
-                 unknown_provinces=tuple(p for p in provinces if fold(p) not in known_scopes),
-                 unknown_years=tuple(y for y in years_in(text) if y not in known_scopes),
+    provinces = {p: fold(p) for p in provinces_in(text)}
+    years = years_in(text)
+    return Scope(named=frozenset({f for f in provinces.values() if f in known_scopes} | {y for y in years if y in known_scopes}),
+                 unknown_provinces=tuple(p for p, f in provinces.items() if f not in known_scopes),
+                 unknown_years=tuple(y for y in years if y not in known_scopes),
                  unknown_numbers=tuple(n for n in numbers if n not in known_numbers))
