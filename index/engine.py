@@ -1,6 +1,7 @@
 """The public engine API the CLI, the app and the REST API use: load an index, search and answer (typed results), update the index."""
 from __future__ import annotations
 
+import os
 import time
 from pathlib import Path
 from typing import Callable
@@ -10,7 +11,8 @@ from core.text import term_pattern, term_spans
 from index import store
 from index.answer import Answer, answer
 from index.answer import figures as figure_spans
-from index.build import Summary, ingest, source_sha
+from index import build
+from index.build import Summary, source_sha
 from index.conversation import LEVELS, confidence, follow_up
 from index.decision import Decision, for_model
 from index.embed import load_embedder
@@ -20,7 +22,8 @@ from index.ranking import DEFAULT, RankingConfig
 from index.results import Citation, DocRef, NotCovered, OtherFigure, Result, SearchResponse
 from index.results import Answer as AnswerOut
 from index.search import MODES, Filters, Hit, Searcher
-from index.store import IndexMissing, ModelMismatch, index_dir, writer_lock
+from index.pg import is_url
+from index.store import IndexMissing, ModelMismatch
 from ingest.metadata import sidecar_path
 from ingest.readers import READERS, ReadError
 
@@ -37,18 +40,51 @@ def supported_types() -> list[str]:
     return sorted(READERS)
 
 
+def index_dir(path: str | Path | None = None) -> Path | str:
+    """Where the index is: --index-dir or --index-url, else $INDEX_URL (a postgresql:// URL, kept as a
+    string), else $INDEX_DIR, else .index/ in the project folder."""
+    path = path if path is not None else os.environ.get("INDEX_URL") or None
+    return str(path) if is_url(str(path)) else store.index_dir(path)
+
+
+def writer_lock(path: str | Path | None = None):
+    """One writer at a time per index folder or database (ingest, app uploads); readers never wait."""
+    location = index_dir(path)
+    if is_url(location):
+        from index.pg.ingest import writer_lock as pg_writer_lock
+        return pg_writer_lock(location)
+    return store.writer_lock(location)
+
+
+def ingest(paths: list[Path], embedder: Embedder, index_path: str | Path | None = None, **options) -> Summary:
+    """Bring the index (folder or database) up to date with `paths`: index/build.py's ingest, or index/pg's."""
+    location = index_dir(index_path)
+    if is_url(location):
+        from index.pg.ingest import ingest as pg_ingest
+        return pg_ingest(paths, embedder, location, **options)
+    return build.ingest(paths, embedder, location, **options)
+
+
 def live_version(path: str | Path | None = None) -> str | None:
-    """The name of the live index version in an index folder, None when there is none."""
+    """The name of the live index version in an index folder or database, None when there is none."""
+    location = index_dir(path)
+    if is_url(location):
+        from index.pg.search import live_version as pg_live_version
+        return pg_live_version(location)
     try:
-        return store.current(index_dir(path))
+        return store.current(location)
     except IndexMissing:
         return None
 
 
 def indexed_documents(path: str | Path | None = None) -> dict[str, Document]:
     """The documents of the live index version (empty when there is none), without loading a model."""
+    location = index_dir(path)
     try:
-        return store.load(path).documents
+        if is_url(location):
+            from index.pg.search import open_index
+            return open_index(location).documents
+        return store.load(location).documents
     except IndexMissing:
         return {}
 
@@ -96,13 +132,20 @@ class Engine:
         self.reload()
 
     def reload(self) -> None:
-        self.snapshot = store.load(self.index_dir)
-        self.searcher = Searcher(self.snapshot, self.embedder, self.config)
+        location = index_dir(self.index_dir)
+        if is_url(location):   # PostgreSQL + pgvector: retrieval in SQL, the same ranking stages
+            from index.pg.search import Searcher as PgSearcher
+            from index.pg.search import open_index
+            self.snapshot = open_index(location)
+            self.searcher = PgSearcher(self.snapshot, self.embedder, self.config)
+        else:
+            self.snapshot = store.load(location)
+            self.searcher = Searcher(self.snapshot, self.embedder, self.config)
 
     def configure(self, config: RankingConfig) -> None:
         """Rank with `config` from now on (benchmarks compare variants on one loaded index)."""
         self.config = config
-        self.searcher = Searcher(self.snapshot, self.embedder, config)
+        self.searcher = type(self.searcher)(self.snapshot, self.embedder, config)
 
     @property
     def documents(self) -> dict[str, Document]:
@@ -155,6 +198,11 @@ class Engine:
             raise ValueError("nothing to search for: the query has no letters or digits")
         if mode == "number" and not doc_numbers(query):
             raise ValueError("no document number in the query (write it as it is printed, e.g. 43-NQ/TW)")
+        with self.searcher.reading():   # one consistent index version for the whole search (PostgreSQL)
+            return self._search(query, k, filters, mode, accent_insensitive, started)
+
+    def _search(self, query: str, k: int, filters: Filters | None, mode: str, accent_insensitive: bool,
+                started: float) -> SearchResponse:
         parsed = self.searcher.analyze(query)
         hits = self.searcher.search(query, max(k, self.config.min_depth), filters, mode, accent_insensitive, parsed)
         scope = self.searcher.scope(parsed, filters)

