@@ -35,6 +35,7 @@ def ingest(paths: list[Path], embedder: Embedder, url: str, rebuild: bool = Fals
                 conn.execute("truncate documents, chunks, vectors, terms, postings, literal, words, syllables, "
                              "syllable_pairs, scopes, meta")
                 conn.execute("update state set version = pg_current_xact_id()::text::bigint, chunks = 0, tokens = 0")
+                conn.execute("alter sequence chunk_positions restart")
                 conn.execute("alter table vectors alter column embedding type vector")
                 conn.execute("drop index if exists vectors_hnsw")
             refresh = conn.execute("select value from meta where key = 'features'").fetchone()

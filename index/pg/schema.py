@@ -20,8 +20,9 @@ MIGRATIONS = [
         province_key text, type_key text, year int, date text, title text);
     create index documents_province on documents (province_key);
     create table vectors (hash text primary key, embedding vector not null);
+    create sequence chunk_positions minvalue 0 start 0;
     create table chunks (
-        id bigserial primary key, doc_id text not null references documents (id) on delete cascade,
+        id bigint primary key default nextval('chunk_positions'), doc_id text not null references documents (id) on delete cascade,
         ord int not null, chunk jsonb not null, passage_key bigint not null, dl int not null,
         vector_hash text not null references vectors (hash), unique (doc_id, ord));
     create index chunks_vector on chunks (vector_hash);
@@ -32,7 +33,7 @@ MIGRATIONS = [
     create table literal (term_id int not null, chunk_id bigint not null, primary key (term_id, chunk_id));
     create index literal_chunk on literal (chunk_id);
     create table words (word text primary key, n bigint not null);
-    create table syllables (token text primary key, n bigint not null);
+    create table syllables (token text primary key, n bigint not null, first bigint not null);  -- first: where it first occurs
     create table syllable_pairs (a text not null, b text not null, n bigint not null, primary key (a, b));
     create table scopes (scope text primary key, n bigint not null);
     """,

@@ -26,6 +26,7 @@ class Counts:
     df: Counter = field(default_factory=Counter)          # BM25 token -> chunks holding it
     words: Counter = field(default_factory=Counter)       # coverage word -> chunks holding it (folded and as written)
     unigrams: Counter = field(default_factory=Counter)    # vocabulary for diacritic restoration
+    first: dict = field(default_factory=dict)             # syllable -> where it first occurs (the order forms are listed in)
     bigrams: Counter = field(default_factory=Counter)
     scopes: Counter = field(default_factory=Counter)      # province or year -> chunks about it
     tokens: int = 0                                       # BM25 lengths summed
@@ -42,7 +43,7 @@ class Row:
     key: int
 
 
-def rows(chunks: list[Chunk]) -> tuple[list[Row], Counts]:
+def rows(chunks: list[Chunk], positions: list[int] | None = None) -> tuple[list[Row], Counts]:
     """The stored form of `chunks` and what they add to the statistics, exactly as index/store.derive counts them."""
     counts, out = Counts(), []
     for chunk, text in zip(chunks, lexical_texts(chunks)):
@@ -57,8 +58,12 @@ def rows(chunks: list[Chunk]) -> tuple[list[Row], Counts]:
         counts.words.update(set(chunk.features.words_exact))
         counts.scopes.update(set(chunk.features.scope))
         counts.tokens += dl
-        for piece in (chunk.text, " ".join(chunk.section)):
+        for part, piece in enumerate((chunk.text, " ".join(chunk.section))):
             syl = _tokens(piece)
+            if positions is not None:   # the embedded index meets all passages' text, then all sections
+                for at, token in enumerate(syl):
+                    key = (part << 52) + (positions[len(out) - 1] << 12) + min(at, 4095)
+                    counts.first[token] = min(counts.first.get(token, key), key)
             counts.unigrams.update(syl)
             counts.bigrams.update(zip(syl, syl[1:]))
     return out, counts
@@ -86,7 +91,13 @@ def _add(cur: psycopg.Cursor, table: str, keys: tuple[str, ...], counter: Counte
 
 def _apply(cur: psycopg.Cursor, counts: Counts, sign: int) -> None:
     _add(cur, "words", ("word",), counts.words, sign)
-    _add(cur, "syllables", ("token",), counts.unigrams, sign)
+    if sign > 0:
+        items = list(counts.unigrams.items())
+        cur.execute("insert into syllables (token, n, first) select * from unnest(%s::text[], %s::bigint[], %s::bigint[]) "
+                    "on conflict (token) do update set n = syllables.n + excluded.n, first = least(syllables.first, excluded.first)",
+                    ([t for t, _ in items], [n for _, n in items], [counts.first[t] for t, _ in items]))
+    else:
+        _add(cur, "syllables", ("token",), counts.unigrams, sign)
     _add(cur, "syllable_pairs", ("a", "b"), counts.bigrams, sign)
     _add(cur, "scopes", ("scope",), counts.scopes, sign)
 
@@ -138,11 +149,11 @@ def write_document(conn: psycopg.Connection, doc: Document, vectors: dict[str, n
     if vectors:
         cur.executemany("insert into vectors (hash, embedding) values (%s, %s) on conflict do nothing",
                         [(h, np.asarray(v, dtype=np.float32)) for h, v in vectors.items()])
-    stored, counts = rows(list(doc.chunks))
-    if not stored:
+    if not doc.chunks:
         _bump(cur, 0, 0)
         return
-    ids = [r[0] for r in cur.execute("select nextval('chunks_id_seq') from generate_series(1, %s)", (len(stored),))]
+    ids = [r[0] for r in cur.execute("select nextval('chunk_positions') from generate_series(1, %s)", (len(doc.chunks),))]
+    stored, counts = rows(list(doc.chunks), ids)
     with cur.copy("copy chunks (id, doc_id, ord, chunk, passage_key, dl, vector_hash) from stdin") as copy:
         for id_, (n, row) in zip(ids, enumerate(stored)):
             copy.write_row((id_, doc.id, n, json.dumps(chunk_json(row.chunk), ensure_ascii=False), row.key, row.dl,
@@ -225,9 +236,12 @@ def documents(conn: psycopg.Connection, lazy_chunks=None) -> tuple[dict[str, Doc
 
 def vocabulary(conn: psycopg.Connection) -> Vocabulary:
     """The diacritic-restoration vocabulary from the stored counts: the same counts index/store.derive makes."""
-    vocab = Vocabulary([])   # the common-words list only
-    vocab.unigrams.update(dict(conn.execute("select token, n from syllables")))
-    vocab.bigrams.update({(a, b): n for a, b, n in conn.execute("select a, b, n from syllable_pairs")})
+    vocab = Vocabulary([])   # the common-words list only: it counts after the corpus, as in Vocabulary(texts)
+    common, common_pairs = vocab.unigrams, vocab.bigrams
+    vocab.unigrams = Counter(dict(conn.execute("select token, n from syllables order by first, token")))
+    vocab.bigrams = Counter({(a, b): n for a, b, n in conn.execute("select a, b, n from syllable_pairs")})
+    vocab.unigrams.update(common)
+    vocab.bigrams.update(common_pairs)
     vocab.forms.clear()
     for word in vocab.unigrams:
         if word != NUM:
