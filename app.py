@@ -1,4 +1,4 @@
-"""`python app.py [--host 127.0.0.1] [--port 7860] [--index-dir DIR] [--corpus DIR]`: the web app, REST API and embed view."""
+"""`python app.py [--host 127.0.0.1] [--port 7860] [--index-dir DIR | --index-url URL] [--corpus DIR]`: the web app, REST API and embed view."""
 from __future__ import annotations
 
 import argparse
@@ -16,6 +16,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"))
     parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", 7860)))
     parser.add_argument("--index-dir", help="index folder (default: $INDEX_DIR, else .index/)")
+    parser.add_argument("--index-url", help="PostgreSQL index, postgresql://… (default: $INDEX_URL; else the index folder)")
     parser.add_argument("--corpus", help="corpus folder ingested when no index exists (default: $CORPUS_DIR, else corpus/)")
     args = parser.parse_args(argv)
 
@@ -24,7 +25,7 @@ def main(argv: list[str] | None = None) -> None:
     from web.server import create_app
     from web.settings import Settings
 
-    settings = Settings(index_dir=args.index_dir, **({"corpus_dir": args.corpus} if args.corpus else {}))
+    settings = Settings(index_dir=args.index_url or args.index_dir, **({"corpus_dir": args.corpus} if args.corpus else {}))
     app = create_app(settings)
     print(f"[app] http://{args.host}:{args.port}/  (API docs /docs, embed view /embed, health /healthz; "
           f"auth {'on' if settings.auth_on else 'off'})", file=sys.stderr, flush=True)

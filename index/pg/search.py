@@ -152,6 +152,10 @@ def open_index(url: str) -> Index:
 
 def live_version(url: str) -> str | None:
     """The version of the index in the database, None when there is none (one short query)."""
+    index = _OPEN.get(url)
+    if index is not None:   # this process has it open: ask through its pool
+        with index.pool.connection() as conn:
+            return f"pg{store.version(conn)}"
     try:
         with psycopg.connect(url, autocommit=True, connect_timeout=10) as conn:
             manifest = store.manifest(conn)
