@@ -39,6 +39,13 @@ def _chown(path: Path) -> None:
         os.chown(path, entry.pw_uid, entry.pw_gid)
 
 
+def _run(args: list[str]) -> None:
+    """Run a PostgreSQL program as the data folder's owner; its own message on failure."""
+    done = subprocess.run(_as_owner(args), capture_output=True, text=True, cwd="/")
+    if done.returncode:
+        raise RuntimeError(f"{Path(args[0]).name} failed: {(done.stderr or done.stdout).strip()}")
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -56,20 +63,19 @@ def start(folder: Path, port: int | None = None) -> str:
     folder.mkdir(parents=True, exist_ok=True)
     _chown(folder)
     data, bin_ = folder / "data", binaries()
+    if os.geteuid() == 0 and subprocess.run(_as_owner(["test", "-w", str(folder)])).returncode:
+        raise RuntimeError(f"user {USER} cannot write {folder}: choose a folder every user can reach (e.g. under /tmp or /srv)")
     if not (data / "PG_VERSION").exists():
-        subprocess.run(_as_owner([str(bin_ / "initdb"), "-D", str(data), "-U", USER, "--auth=trust", "-E", "UTF8",
-                                  "--locale=C.UTF-8"]), check=True, capture_output=True, cwd="/")
+        _run([str(bin_ / "initdb"), "-D", str(data), "-U", USER, "--auth=trust", "-E", "UTF8", "--locale=C.UTF-8"])
     port = port or free_port()
-    options = f"-p {port} -h 127.0.0.1 -k {folder}"
-    subprocess.run(_as_owner([str(bin_ / "pg_ctl"), "-D", str(data), "-o", options, "-l", str(folder / "postgres.log"),
-                              "-w", "-t", "60", "start"]), check=True, capture_output=True, cwd="/")
+    _run([str(bin_ / "pg_ctl"), "-D", str(data), "-o", f"-p {port} -h 127.0.0.1 -k {folder}", "-l", str(folder / "postgres.log"),
+          "-w", "-t", "60", "start"])
     (folder / "URL").write_text(url(port))
     return url(port)
 
 
 def stop(folder: Path) -> None:
-    subprocess.run(_as_owner([str(binaries() / "pg_ctl"), "-D", str(Path(folder).resolve() / "data"), "-m", "fast",
-                              "-w", "stop"]), check=True, capture_output=True, cwd="/")
+    _run([str(binaries() / "pg_ctl"), "-D", str(Path(folder).resolve() / "data"), "-m", "fast", "-w", "stop"])
 
 
 def replica(primary_url: str, folder: Path, port: int | None = None) -> str:
@@ -77,8 +83,7 @@ def replica(primary_url: str, folder: Path, port: int | None = None) -> str:
     folder = Path(folder).resolve()
     folder.mkdir(parents=True, exist_ok=True)
     _chown(folder)
-    subprocess.run(_as_owner([str(binaries() / "pg_basebackup"), "-d", primary_url, "-D", str(folder / "data"),
-                              "-R", "-X", "stream", "-c", "fast"]), check=True, capture_output=True, cwd="/")
+    _run([str(binaries() / "pg_basebackup"), "-d", primary_url, "-D", str(folder / "data"), "-R", "-X", "stream", "-c", "fast"])
     return start(folder, port)
 
 

@@ -49,6 +49,9 @@ class Index:
 
     def __init__(self, url: str, pool_size: int = 4):
         self.url = url
+        with psycopg.connect(url, autocommit=True, connect_timeout=10) as conn:
+            if None in conn.execute("select to_regclass('state'), to_regtype('vector')").fetchone():
+                raise IndexMissing(f"no index in {redact(url)}: build it with `python -m ingest --index-url URL`")
         self.pool = ConnectionPool(url, min_size=1, max_size=pool_size, open=True, configure=_configure,
                                    kwargs={"autocommit": True}, name="index")
         self._local = threading.local()
@@ -117,13 +120,24 @@ class Index:
                      {fold(d.meta.number) for d in docs.values() if d.meta.number}, manifest["chunks"], manifest["tokens"])
 
     # ---- what the shared searcher and engine read of a snapshot -------------------------------------
+    def _current(self) -> State:
+        """Inside a search, the version it reads; outside, the latest version (read again if it changed)."""
+        bound = getattr(self._local, "state", None)
+        if bound is not None:
+            return bound
+        with self.pool.connection() as conn:
+            changed = store.version(conn) != self._latest.number
+        if changed:
+            self.refresh()
+        return self._latest
+
     @property
     def manifest(self) -> dict:
-        return self.state.manifest
+        return self._current().manifest
 
     @property
     def documents(self) -> dict[str, Document]:
-        return self.state.documents
+        return self._current().documents
 
     @property
     def model_id(self) -> str:

@@ -82,11 +82,14 @@ def _add(cur: psycopg.Cursor, table: str, keys: tuple[str, ...], counter: Counte
     items = list(counter.items())
     columns = [[k[i] if len(keys) > 1 else k for k, _ in items] for i in range(len(keys))]
     names, casts = ", ".join(keys), ", ".join(["%s::text[]"] * len(keys))
-    cur.execute(f"insert into {table} ({names}, n) select * from unnest({casts}, %s::bigint[]) "
-                f"on conflict ({names}) do update set n = {table}.n + excluded.n",
-                (*columns, [sign * n for _, n in items]))
-    if sign < 0:
-        cur.execute(f"delete from {table} where n <= 0 and ({names}) in (select * from unnest({casts}))", columns)
+    if sign > 0:
+        cur.execute(f"insert into {table} ({names}, n) select * from unnest({casts}, %s::bigint[]) "
+                    f"on conflict ({names}) do update set n = {table}.n + excluded.n", (*columns, [n for _, n in items]))
+        return
+    match = " and ".join(f"t.{k} = x.{k}" for k in keys)
+    cur.execute(f"update {table} t set n = t.n - x.n from unnest({casts}, %s::bigint[]) as x ({names}, n) where {match}",
+                (*columns, [n for _, n in items]))
+    cur.execute(f"delete from {table} where n <= 0 and ({names}) in (select * from unnest({casts}))", columns)
 
 
 def _apply(cur: psycopg.Cursor, counts: Counts, sign: int) -> None:
@@ -108,11 +111,12 @@ def _bump(cur: psycopg.Cursor, chunks: int, tokens_: int) -> None:
                 (chunks, tokens_))
 
 
-def _remove_chunks(cur: psycopg.Cursor, doc_id: str) -> None:
-    """Take a document's chunks out of every table and statistic (its row stays)."""
+def _remove_chunks(cur: psycopg.Cursor, doc_id: str) -> list[str]:
+    """Take a document's chunks out of every table and statistic (its row stays); the content hashes of their
+    vectors, for `_drop_unused` once the new chunks are in (they may use the same vectors)."""
     found = cur.execute("select id, chunk, dl from chunks where doc_id = %s", (doc_id,)).fetchall()
     if not found:
-        return
+        return []
     ids = [r[0] for r in found]
     _, counts = rows([Chunk(**c) for _, c, _ in found])
     cur.execute("update terms t set df = t.df - x.n from (select term_id, count(*) n from postings "
@@ -121,10 +125,16 @@ def _remove_chunks(cur: psycopg.Cursor, doc_id: str) -> None:
     cur.execute("delete from literal where chunk_id = any(%s)", (ids,))
     hashes = list({content_hash(c["embed_text"]) for _, c, _ in found})
     cur.execute("delete from chunks where doc_id = %s", (doc_id,))
-    cur.execute("delete from vectors v where hash = any(%s) and not exists "
-                "(select 1 from chunks c where c.vector_hash = v.hash)", (hashes,))
     _apply(cur, counts, -1)
     _bump(cur, -len(found), -sum(r[2] for r in found))
+    return hashes
+
+
+def _drop_unused(cur: psycopg.Cursor, hashes: list[str]) -> None:
+    """Delete the vectors of these content hashes that no chunk uses any more."""
+    if hashes:
+        cur.execute("delete from vectors v where hash = any(%s) and not exists "
+                    "(select 1 from chunks c where c.vector_hash = v.hash)", (hashes,))
 
 
 def known_vectors(conn: psycopg.Connection, hashes: list[str]) -> set[str]:
@@ -136,7 +146,7 @@ def write_document(conn: psycopg.Connection, doc: Document, vectors: dict[str, n
     """Put `doc` in the index, replacing the version stored under its id (call inside a transaction).
     `vectors` holds the vectors of its embedded texts the index does not have yet, by content hash."""
     cur = conn.cursor()
-    _remove_chunks(cur, doc.id)
+    replaced = _remove_chunks(cur, doc.id)
     meta = doc.meta
     cur.execute(
         "insert into documents (id, source, sha, text, meta, pages, chunks, province_key, type_key, year, date, title) "
@@ -150,6 +160,7 @@ def write_document(conn: psycopg.Connection, doc: Document, vectors: dict[str, n
         cur.executemany("insert into vectors (hash, embedding) values (%s, %s) on conflict do nothing",
                         [(h, np.asarray(v, dtype=np.float32)) for h, v in vectors.items()])
     if not doc.chunks:
+        _drop_unused(cur, replaced)
         _bump(cur, 0, 0)
         return
     ids = [r[0] for r in cur.execute("select nextval('chunk_positions') from generate_series(1, %s)", (len(doc.chunks),))]
@@ -173,13 +184,14 @@ def write_document(conn: psycopg.Connection, doc: Document, vectors: dict[str, n
             for key in row.literal:
                 copy.write_row((term_id[key], id_))
     _apply(cur, counts, 1)
+    _drop_unused(cur, replaced)
     _bump(cur, len(stored), counts.tokens)
 
 
 def delete_document(conn: psycopg.Connection, doc_id: str) -> bool:
     """Remove a document and everything derived from it (inside a transaction); False if it was not there."""
     cur = conn.cursor()
-    _remove_chunks(cur, doc_id)
+    _drop_unused(cur, _remove_chunks(cur, doc_id))
     gone = cur.execute("delete from documents where id = %s", (doc_id,)).rowcount
     if gone:
         _bump(cur, 0, 0)
