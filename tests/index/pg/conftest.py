@@ -45,12 +45,10 @@ def pg_url(pg_server) -> str:
     return new_database(pg_server)
 
 
-@pytest.fixture(scope="session")
-def pg_corpus(pg_server, corpus_index, embedder) -> str:
-    """corpus/ ingested into its own database. The vectors of the session's folder index (the same real
-    model, the same texts) are stored first, so this ingest embeds nothing: vectors are reused by content hash."""
+def corpus_database(server_url: str, corpus_index, embedder) -> str:
+    """A new database with corpus/ ingested. The vectors of the session's folder index (the same real model,
+    the same texts) are stored first, so this ingest embeds nothing: vectors are reused by content hash."""
     import numpy as np
-    import psycopg
     from pgvector.psycopg import register_vector
 
     from core.document import content_hash
@@ -59,7 +57,7 @@ def pg_corpus(pg_server, corpus_index, embedder) -> str:
     from index.pg import schema
     from index.pg.ingest import ingest
 
-    url = new_database(pg_server)
+    url = new_database(server_url)
     folder = store.load(corpus_index)
     with schema.connect(url, autocommit=True) as conn:
         schema.ensure_dim(conn, folder.dense.dim)
@@ -71,6 +69,12 @@ def pg_corpus(pg_server, corpus_index, embedder) -> str:
     summary = ingest([CORPUS], embedder, url)
     assert summary.added == len(list(CORPUS.glob("*.txt"))) and not summary.errors and summary.chunks_embedded == 0, summary
     return url
+
+
+@pytest.fixture(scope="session")
+def pg_corpus(pg_server, corpus_index, embedder) -> str:
+    """corpus/ in its own database, for the tests that only read."""
+    return corpus_database(pg_server, corpus_index, embedder)
 
 
 @pytest.fixture(scope="session")
