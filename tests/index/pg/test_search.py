@@ -88,3 +88,17 @@ def test_index_url_selects_postgresql(monkeypatch, tmp_path):
     assert index_dir(tmp_path / "other") == tmp_path / "other"   # --index-dir still wins
     monkeypatch.delenv("INDEX_URL")
     assert index_dir() == tmp_path
+
+
+def test_the_cli_searches_postgresql_with_index_url(pg_corpus, pg_engine):
+    import subprocess
+    import sys
+
+    question = "Mục tiêu tăng trưởng GRDP của tỉnh Lạng Sơn năm 2024 là bao nhiêu?"
+    done = subprocess.run([sys.executable, "-m", "index", "search", "--index-url", pg_corpus, "--json", question],
+                          cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    printed = json.loads(done.stdout)
+    expected = pg_engine.search(question).model_dump(mode="json")
+    printed.pop("took_ms"), expected.pop("took_ms")
+    assert printed == expected
