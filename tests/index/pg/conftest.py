@@ -82,3 +82,18 @@ def pg_engine(pg_corpus, embedder):
     from index.engine import Engine
 
     return Engine(pg_corpus, embedder)
+
+
+def hand_folder(target):
+    """The three hand-made documents of tests/index/conftest.py as files in `target` (created)."""
+    from tests.index.conftest import DOCUMENTS
+
+    target.mkdir(parents=True)
+    for name, text in DOCUMENTS.items():
+        (target / name).write_text(text, encoding="utf-8")
+    return target
+
+
+@pytest.fixture
+def folder(tmp_path):
+    return hand_folder(tmp_path / "hand")

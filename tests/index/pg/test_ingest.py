@@ -32,16 +32,6 @@ def statistics(url: str) -> dict[str, set]:
         return {name: set(conn.execute(sql).fetchall()) for name, sql in STATISTICS.items()}
 
 
-@pytest.fixture
-def folder(tmp_path):
-    """The three hand-made documents of tests/index/conftest.py as files."""
-    target = tmp_path / "hand"
-    target.mkdir()
-    for name, text in DOCUMENTS.items():
-        (target / name).write_text(text, encoding="utf-8")
-    return target
-
-
 def test_an_unchanged_folder_embeds_nothing_and_a_changed_line_one_chunk(folder, pg_url, embedder):
     first = ingest([folder], embedder, pg_url)
     assert (first.added, first.errors) == (3, []) and first.chunks_embedded == first.chunks > 0
@@ -153,33 +143,35 @@ def test_schema_version_and_an_empty_database(pg_url, embedder):
     assert live_version(pg_url) is None
 
 
-def test_a_read_replica_serves_search(pg_server, pg_corpus, pg_engine, embedder, folder):
+def test_a_read_replica_serves_search(pg_server, pg_url, embedder, folder):
     """A streaming replica (pg_basebackup -R -X stream) answers as the primary, and follows its changes."""
     import shutil
     import tempfile
     from pathlib import Path
 
     from index.pg import local
-    from tests.index.pg.conftest import new_database
 
+    ingest([folder], embedder, pg_url)
+    primary = Engine(pg_url, embedder)
     where = Path(tempfile.mkdtemp(prefix="tra-cuu-replica-"))
     where.chmod(0o755)
     try:
         server = local.replica(pg_server, where)
-        on_replica = lambda url: server.rsplit("/", 1)[0] + "/" + url.rsplit("/", 1)[1]   # noqa: E731
-        reader = Engine(on_replica(pg_corpus), embedder)
-        question = "tỷ lệ che phủ rừng Lạng Sơn 2024"
-        assert reader.search(question).model_dump(exclude={"took_ms"}) == pg_engine.search(question).model_dump(exclude={"took_ms"})
-        with psycopg.connect(on_replica(pg_corpus)) as conn:
+        replica = server.rsplit("/", 1)[0] + "/" + pg_url.rsplit("/", 1)[1]
+        with psycopg.connect(replica) as conn:
             assert conn.execute("select pg_is_in_recovery()").fetchone()[0]
-        later = new_database(pg_server)   # written on the primary after the replica started
-        ingest([folder], embedder, later)
+        reader = Engine(replica, embedder)
+        question = "tỷ lệ che phủ rừng Lạng Sơn 2024"
+        assert reader.search(question).model_dump(exclude={"took_ms"}) == primary.search(question).model_dump(exclude={"took_ms"})
+        (folder / "cao-bang.txt").write_text(DOCUMENTS["bac-giang.txt"].replace("BẮC GIANG", "CAO BẰNG")
+                                             .replace("Bắc Giang", "Cao Bằng").replace("37,7%", "55,5%"), encoding="utf-8")
+        ingest([folder], embedder, pg_url)   # written on the primary
         deadline = time.monotonic() + 30
-        while live_version(on_replica(later)) != live_version(later):
+        while live_version(replica) != live_version(pg_url):
             assert time.monotonic() < deadline, "the replica did not catch up in 30 s"
             time.sleep(0.2)
-        hits = Engine(on_replica(later), embedder).search("khách du lịch Bắc Giang").results
-        assert hits[0].doc.province == "Bắc Giang"
+        hits = reader.search("tỷ lệ che phủ rừng Cao Bằng").results   # the same reader, not restarted
+        assert hits[0].doc.province == "Cao Bằng" and "55,5%" in hits[0].text
     finally:
         local.stop(where)
         shutil.rmtree(where, ignore_errors=True)
