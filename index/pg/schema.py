@@ -28,7 +28,7 @@ MIGRATIONS = [
     create index chunks_vector on chunks (vector_hash);
     create table terms (id serial primary key, term text not null unique, df int not null default 0);
     create table postings (term_id int not null, chunk_id bigint not null, tf int not null, dl int not null,
-                           primary key (term_id, chunk_id));
+                           primary key (term_id, chunk_id) include (tf, dl));   -- a term's postings: an index-only scan
     create index postings_chunk on postings (chunk_id);
     create table literal (term_id int not null, chunk_id bigint not null, primary key (term_id, chunk_id));
     create index literal_chunk on literal (chunk_id);

@@ -366,10 +366,11 @@ class LexicalRetriever:
             return {}
         restrict = "join chunks c on c.id = p.chunk_id and c.doc_id = any(%(docs)s)" if allowed is not None else ""
         sql = f"""
-            with q as (select t.id, t.df, count(*) as n from unnest(%(words)s::text[]) w join terms t on t.term = w
-                       where t.df > 0 group by t.id, t.df)
-            select p.chunk_id, sum(q.n * (ln(1 + (%(n)s - q.df + 0.5) / (q.df + 0.5))::real::float8
-                                         * p.tf / (%(k1)s * (1 - %(b)s + %(b)s * p.dl / %(avg)s) + p.tf))::real) as s
+            with q as (select t.id, count(*)::float8 as n,
+                              ln(1 + (%(n)s::float8 - t.df + 0.5) / (t.df + 0.5))::real::float8 as idf
+                       from unnest(%(words)s::text[]) w join terms t on t.term = w where t.df > 0 group by t.id, t.df)
+            select p.chunk_id, sum(((q.idf * p.tf / (%(k1)s::float8 * (1 - %(b)s::float8 + %(b)s::float8 * p.dl / %(avg)s::float8)
+                                         + p.tf))::real * q.n)::real) as s
             from q join postings p on p.term_id = q.id {restrict}
             group by p.chunk_id order by s desc, p.chunk_id limit %(depth)s"""
         with self.index.connection() as conn:
