@@ -109,10 +109,35 @@ def measure(url: str, query_file: Path, model: str | None, backend: str | None) 
     phrase = [timed(p, mode="phrase")[0] for p in asked["phrase"]]
     number = [timed(n, mode="number")[0] for n in asked["number"]]
     filtered = [timed(q, filters=Filters(province=p))[0] for q, p in asked["filtered"]]
+    knn = knn_recall(index, [embedder.inner.embed_query(q) for q in asked["recall"]])
     memory = memory_mb()
-    return {"passages": index.state.chunks, "load_s": round(load_s, 2), "rss_mb": round(memory["rss"]),
+    return {**knn, "passages": index.state.chunks, "load_s": round(load_s, 2), "rss_mb": round(memory["rss"]),
             **percentiles("embed", list(embed)), **percentiles("smart", list(smart)), **percentiles("phrase", phrase),
             **percentiles("number", number), **percentiles("filtered", filtered)}
+
+
+def knn_recall(index, vectors, k: int = 10) -> dict:
+    """pgvector's HNSW index (what unfiltered queries use from ANN_MIN passages on) against exact search:
+    recall@k and both latencies, on the vectors of the benchmark questions."""
+    import numpy as np
+
+    from bench.scale import percentiles
+    from index.pg.search import EF_SEARCH
+
+    found, hnsw_ms, exact_ms = [], [], []
+    with index.pool.connection() as conn, conn.transaction():
+        conn.execute("select set_config('hnsw.ef_search', %s, true)", (str(EF_SEARCH),))
+        for v in vectors:
+            v = np.asarray(v, dtype=np.float32)
+            start = time.perf_counter()
+            near = {r[0] for r in conn.execute("select hash from vectors order by embedding <#> %s limit %s", (v, k))}
+            hnsw_ms.append((time.perf_counter() - start) * 1000)
+            start = time.perf_counter()
+            exact = {r[0] for r in conn.execute("select hash from vectors order by (embedding <#> %s) + 0 limit %s", (v, k))}
+            exact_ms.append((time.perf_counter() - start) * 1000)
+            found.append(len(near & exact) / max(1, len(exact)))
+    return {"hnsw_recall_at_10": round(float(np.mean(found)), 4), **percentiles("knn_hnsw", hnsw_ms),
+            **percentiles("knn_exact", exact_ms)}
 
 
 def server_rss_mb(data: Path) -> int:

@@ -26,7 +26,8 @@ MIGRATIONS = [
         ord int not null, chunk jsonb not null, passage_key bigint not null, dl int not null,
         vector_hash text not null references vectors (hash), unique (doc_id, ord));
     create index chunks_vector on chunks (vector_hash);
-    create table terms (id serial primary key, term text not null unique, df int not null default 0);
+    create table terms (id serial primary key, term text not null unique, df int not null default 0,
+                        ldf int not null default 0);   -- df: chunks with it in BM25, ldf: in the literal lists
     create table postings (term_id int not null, chunk_id bigint not null, tf int not null, dl int not null,
                            primary key (term_id, chunk_id) include (tf, dl));   -- a term's postings: an index-only scan
     create index postings_chunk on postings (chunk_id);

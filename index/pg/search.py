@@ -338,14 +338,13 @@ class DenseRetriever:
                 found = conn.execute(
                     "select c.id, v.embedding <#> %s as d from chunks c join vectors v on v.hash = c.vector_hash "
                     "where c.doc_id = any(%s) order by d, c.id limit %s", (vector, allowed.doc_ids, self.depth))
-            elif self.index.state.chunks < ANN_MIN:   # "+ 0": an expression the HNSW index cannot serve, so exact
+            else:   # nearest vectors first (the chunks table is wide), then their chunks: the same top `depth`
+                exact = self.index.state.chunks < ANN_MIN   # "+ 0": an expression the HNSW index cannot serve
+                if not exact:
+                    conn.execute("select set_config('hnsw.ef_search', %s, true)", (str(max(EF_SEARCH, self.depth)),))
+                order = "(embedding <#> %s) + 0" if exact else "embedding <#> %s"
                 found = conn.execute(
-                    "select c.id, v.embedding <#> %s as d from chunks c join vectors v on v.hash = c.vector_hash "
-                    "order by (v.embedding <#> %s) + 0, c.id limit %s", (vector, vector, self.depth))
-            else:
-                conn.execute("select set_config('hnsw.ef_search', %s, true)", (str(max(EF_SEARCH, self.depth)),))
-                found = conn.execute(
-                    "with near as (select hash, embedding <#> %s as d from vectors order by embedding <#> %s limit %s) "
+                    f"with near as (select hash, embedding <#> %s as d from vectors order by {order} limit %s) "
                     "select c.id, near.d from near join chunks c on c.vector_hash = near.hash order by near.d, c.id limit %s",
                     (vector, vector, self.depth, self.depth))
             return {i: -float(d) for i, d in found}
@@ -442,10 +441,15 @@ class Postings:
         keys = sorted(set(words + [f"{a}_{b}" for a, b in zip(words, words[1:])]))
         if not keys:
             return np.zeros(0, dtype=np.int64)
-        with self.index.connection() as conn:
-            found = conn.execute(
-                "select l.chunk_id from literal l join terms t on t.id = l.term_id where t.term = any(%s) "
-                "group by l.chunk_id having count(*) = %s order by l.chunk_id", (keys, len(keys)))
+        with self.index.connection() as conn:   # the rarest key's list, each entry checked in the others' (index probes)
+            found = conn.execute("""
+                with k as (select id, ldf from terms where term = any(%(keys)s)),
+                     r as (select id from k order by ldf, id limit 1)
+                select l.chunk_id from literal l where l.term_id = (select id from r)
+                  and (select count(*) from k where ldf > 0) = %(n)s
+                  and not exists (select 1 from k where k.id <> (select id from r) and not exists
+                                  (select 1 from literal o where o.term_id = k.id and o.chunk_id = l.chunk_id))
+                order by l.chunk_id""", {"keys": keys, "n": len(keys)})
             positions = np.asarray([r[0] for r in found], dtype=np.int64)
         self.index.chunks.announce(positions)
         return positions

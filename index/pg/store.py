@@ -121,6 +121,8 @@ def _remove_chunks(cur: psycopg.Cursor, doc_id: str) -> list[str]:
     _, counts = rows([Chunk(**c) for _, c, _ in found])
     cur.execute("update terms t set df = t.df - x.n from (select term_id, count(*) n from postings "
                 "where chunk_id = any(%s) group by term_id) x where t.id = x.term_id", (ids,))
+    cur.execute("update terms t set ldf = t.ldf - x.n from (select term_id, count(*) n from literal "
+                "where chunk_id = any(%s) group by term_id) x where t.id = x.term_id", (ids,))
     cur.execute("delete from postings where chunk_id = any(%s)", (ids,))
     cur.execute("delete from literal where chunk_id = any(%s)", (ids,))
     hashes = list({content_hash(c["embed_text"]) for _, c, _ in found})
@@ -171,10 +173,12 @@ def write_document(conn: psycopg.Connection, doc: Document, vectors: dict[str, n
                             content_hash(row.chunk.embed_text)))
     signature = next((id_ for id_, row in zip(ids, stored) if "signer" in row.chunk.features.kinds), None)
     cur.execute("update documents set signature = %s where id = %s", (signature, doc.id))
-    terms = sorted(set(counts.df) | {k for row in stored for k in row.literal})
+    ldf = Counter(k for row in stored for k in row.literal)
+    terms = sorted(set(counts.df) | set(ldf))
     term_id = dict(cur.execute(
-        "insert into terms (term, df) select * from unnest(%s::text[], %s::int[]) on conflict (term) "
-        "do update set df = terms.df + excluded.df returning term, id", (terms, [counts.df.get(t, 0) for t in terms])).fetchall())
+        "insert into terms (term, df, ldf) select * from unnest(%s::text[], %s::int[], %s::int[]) on conflict (term) "
+        "do update set df = terms.df + excluded.df, ldf = terms.ldf + excluded.ldf returning term, id",
+        (terms, [counts.df.get(t, 0) for t in terms], [ldf.get(t, 0) for t in terms])).fetchall())
     with cur.copy("copy postings (term_id, chunk_id, tf, dl) from stdin") as copy:
         for id_, row in zip(ids, stored):
             for token, tf in row.tf.items():

@@ -14,7 +14,7 @@ from tests.conftest import ROOT
 from tests.index.conftest import DOCUMENTS
 
 STATISTICS = {
-    "terms": "select term, df from terms where df > 0",
+    "terms": "select term, df, ldf from terms where df > 0 or ldf > 0",
     "words": "select word, n from words",
     "syllables": "select token, n from syllables",
     "syllable_pairs": "select a, b, n from syllable_pairs",
