@@ -6,7 +6,7 @@ from pgvector.psycopg import register_vector
 
 # Each migration runs once, in order, in one transaction with its schema_version row. Append, never edit.
 MIGRATIONS = [
-    # 1: documents, chunks, vectors by content hash, BM25 postings with term statistics, literal posting lists,
+    # 1: documents, chunks (with their literal keys, GIN-indexed), vectors by content hash, BM25 postings with term statistics,
     #    and the counters search derives from all chunks (coverage IDF, vocabulary, scopes), kept up to date by ingest
     """
     create extension if not exists vector;
@@ -24,15 +24,13 @@ MIGRATIONS = [
     create table chunks (
         id bigint primary key default nextval('chunk_positions'), doc_id text not null references documents (id) on delete cascade,
         ord int not null, chunk jsonb not null, passage_key bigint not null, dl int not null,
-        vector_hash text not null references vectors (hash), unique (doc_id, ord));
+        vector_hash text not null references vectors (hash), literal int[] not null, unique (doc_id, ord));
+    create index chunks_literal on chunks using gin (literal);   -- phrase and number candidates: literal @> keys
     create index chunks_vector on chunks (vector_hash);
-    create table terms (id serial primary key, term text not null unique, df int not null default 0,
-                        ldf int not null default 0);   -- df: chunks with it in BM25, ldf: in the literal lists
+    create table terms (id serial primary key, term text not null unique, df int not null default 0);  -- df: in BM25
     create table postings (term_id int not null, chunk_id bigint not null, tf int not null, dl int not null,
                            primary key (term_id, chunk_id) include (tf, dl));   -- a term's postings: an index-only scan
     create index postings_chunk on postings (chunk_id);
-    create table literal (term_id int not null, chunk_id bigint not null, primary key (term_id, chunk_id));
-    create index literal_chunk on literal (chunk_id);
     create table words (word text primary key, n bigint not null);
     create table syllables (token text primary key, n bigint not null, first bigint not null);  -- first: where it first occurs
     create table syllable_pairs (a text not null, b text not null, n bigint not null, primary key (a, b));

@@ -441,15 +441,10 @@ class Postings:
         keys = sorted(set(words + [f"{a}_{b}" for a, b in zip(words, words[1:])]))
         if not keys:
             return np.zeros(0, dtype=np.int64)
-        with self.index.connection() as conn:   # the rarest key's list, each entry checked in the others' (index probes)
-            found = conn.execute("""
-                with k as (select id, ldf from terms where term = any(%(keys)s)),
-                     r as (select id from k order by ldf, id limit 1)
-                select l.chunk_id from literal l where l.term_id = (select id from r)
-                  and (select count(*) from k where ldf > 0) = %(n)s
-                  and not exists (select 1 from k where k.id <> (select id from r) and not exists
-                                  (select 1 from literal o where o.term_id = k.id and o.chunk_id = l.chunk_id))
-                order by l.chunk_id""", {"keys": keys, "n": len(keys)})
+        with self.index.connection() as conn:   # the GIN index on chunks.literal intersects the keys' lists
+            ids = [r[0] for r in conn.execute("select id from terms where term = any(%s)", (keys,))]
+            found = [] if len(ids) < len(keys) else \
+                conn.execute("select id from chunks where literal @> %s::int[] order by id", (ids,))
             positions = np.asarray([r[0] for r in found], dtype=np.int64)
         self.index.chunks.announce(positions)
         return positions

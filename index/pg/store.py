@@ -121,10 +121,7 @@ def _remove_chunks(cur: psycopg.Cursor, doc_id: str) -> list[str]:
     _, counts = rows([Chunk(**c) for _, c, _ in found])
     cur.execute("update terms t set df = t.df - x.n from (select term_id, count(*) n from postings "
                 "where chunk_id = any(%s) group by term_id) x where t.id = x.term_id", (ids,))
-    cur.execute("update terms t set ldf = t.ldf - x.n from (select term_id, count(*) n from literal "
-                "where chunk_id = any(%s) group by term_id) x where t.id = x.term_id", (ids,))
     cur.execute("delete from postings where chunk_id = any(%s)", (ids,))
-    cur.execute("delete from literal where chunk_id = any(%s)", (ids,))
     hashes = list({content_hash(c["embed_text"]) for _, c, _ in found})
     cur.execute("delete from chunks where doc_id = %s", (doc_id,))
     _apply(cur, counts, -1)
@@ -167,26 +164,20 @@ def write_document(conn: psycopg.Connection, doc: Document, vectors: dict[str, n
         return
     ids = [r[0] for r in cur.execute("select nextval('chunk_positions') from generate_series(1, %s)", (len(doc.chunks),))]
     stored, counts = rows(list(doc.chunks), ids)
-    with cur.copy("copy chunks (id, doc_id, ord, chunk, passage_key, dl, vector_hash) from stdin") as copy:
+    terms = sorted(set(counts.df) | {k for row in stored for k in row.literal})
+    term_id = dict(cur.execute(
+        "insert into terms (term, df) select * from unnest(%s::text[], %s::int[]) on conflict (term) "
+        "do update set df = terms.df + excluded.df returning term, id", (terms, [counts.df.get(t, 0) for t in terms])).fetchall())
+    with cur.copy("copy chunks (id, doc_id, ord, chunk, passage_key, dl, vector_hash, literal) from stdin") as copy:
         for id_, (n, row) in zip(ids, enumerate(stored)):
             copy.write_row((id_, doc.id, n, json.dumps(chunk_json(row.chunk), ensure_ascii=False), row.key, row.dl,
-                            content_hash(row.chunk.embed_text)))
+                            content_hash(row.chunk.embed_text), sorted(term_id[k] for k in row.literal)))
     signature = next((id_ for id_, row in zip(ids, stored) if "signer" in row.chunk.features.kinds), None)
     cur.execute("update documents set signature = %s where id = %s", (signature, doc.id))
-    ldf = Counter(k for row in stored for k in row.literal)
-    terms = sorted(set(counts.df) | set(ldf))
-    term_id = dict(cur.execute(
-        "insert into terms (term, df, ldf) select * from unnest(%s::text[], %s::int[], %s::int[]) on conflict (term) "
-        "do update set df = terms.df + excluded.df, ldf = terms.ldf + excluded.ldf returning term, id",
-        (terms, [counts.df.get(t, 0) for t in terms], [ldf.get(t, 0) for t in terms])).fetchall())
     with cur.copy("copy postings (term_id, chunk_id, tf, dl) from stdin") as copy:
         for id_, row in zip(ids, stored):
             for token, tf in row.tf.items():
                 copy.write_row((term_id[token], id_, tf, row.dl))
-    with cur.copy("copy literal (term_id, chunk_id) from stdin") as copy:
-        for id_, row in zip(ids, stored):
-            for key in row.literal:
-                copy.write_row((term_id[key], id_))
     _apply(cur, counts, 1)
     _drop_unused(cur, replaced)
     _bump(cur, len(stored), counts.tokens)

@@ -14,7 +14,7 @@ from tests.conftest import ROOT
 from tests.index.conftest import DOCUMENTS
 
 STATISTICS = {
-    "terms": "select term, df, ldf from terms where df > 0 or ldf > 0",
+    "terms": "select term, df from terms where df > 0",
     "words": "select word, n from words",
     "syllables": "select token, n from syllables",
     "syllable_pairs": "select a, b, n from syllable_pairs",
@@ -23,7 +23,7 @@ STATISTICS = {
     "state": "select chunks, tokens from state",
     "documents": "select id, sha, chunks from documents",
     "postings": "select t.term, count(*), sum(p.tf) from postings p join terms t on t.id = p.term_id group by t.term",
-    "literal": "select t.term, count(*) from literal l join terms t on t.id = l.term_id group by t.term",
+    "literal": "select t.term, count(*) from chunks c cross join unnest(c.literal) k join terms t on t.id = k group by t.term",
 }
 
 
