@@ -40,9 +40,23 @@ MIGRATIONS = [
 LOCK = 7_460_312   # advisory lock key: one migrator, one writer at a time
 
 
+class Unreachable(RuntimeError):
+    """The database cannot be reached (or refuses the connection)."""
+
+
+def open_connection(url: str, **options) -> psycopg.Connection:
+    """psycopg.connect, its failure as one line without the password."""
+    try:
+        return psycopg.connect(url, connect_timeout=10, **options)
+    except psycopg.OperationalError as err:
+        head, at, tail = url.rpartition("@")
+        where = (head.rsplit(":", 1)[0] + ":***@" + tail) if at and ":" in head.split("//", 1)[-1] else url
+        raise Unreachable(f"cannot connect to {where}: {str(err).strip().splitlines()[0]}") from None
+
+
 def connect(url: str, autocommit: bool = False) -> psycopg.Connection:
     """A connection with the schema up to date and pgvector's types registered."""
-    conn = psycopg.connect(url, autocommit=autocommit)
+    conn = open_connection(url, autocommit=autocommit)
     migrate(conn)
     register_vector(conn)
     return conn

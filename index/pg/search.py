@@ -49,7 +49,11 @@ class Index:
 
     def __init__(self, url: str, pool_size: int = 4):
         self.url = url
-        with psycopg.connect(url, autocommit=True, connect_timeout=10) as conn:
+        try:
+            conn = schema.open_connection(url, autocommit=True)
+        except schema.Unreachable as err:
+            raise IndexMissing(str(err)) from None
+        with conn:
             if None in conn.execute("select to_regclass('state'), to_regtype('vector')").fetchone():
                 raise IndexMissing(f"no index in {redact(url)}: build it with `python -m ingest --index-url URL`")
         self.pool = ConnectionPool(url, min_size=1, max_size=pool_size, open=True, configure=_configure,
@@ -171,7 +175,7 @@ def live_version(url: str) -> str | None:
         with index.pool.connection() as conn:
             return f"pg{store.version(conn)}"
     try:
-        with psycopg.connect(url, autocommit=True, connect_timeout=10) as conn:
+        with schema.open_connection(url, autocommit=True) as conn:
             manifest = store.manifest(conn)
     except psycopg.errors.UndefinedTable:
         return None
