@@ -6,10 +6,7 @@ import os
 import subprocess
 import sys
 
-import pytest
-
-from index.embed.models import FETCH_HINT, verified_folder
-from index.embed.verify import ModelUnavailable
+from index.embed.models import FETCH_HINT
 from tests.conftest import CORPUS, ROOT
 
 
@@ -22,14 +19,6 @@ def default_env(**extra) -> dict:
 def run(*args, **env):
     return subprocess.run([sys.executable, *args], cwd=ROOT, capture_output=True, text=True, timeout=900,
                           env=default_env(**env))
-
-
-@pytest.fixture(scope="module")
-def gemma_fetched():
-    try:
-        verified_folder()
-    except ModelUnavailable as e:
-        pytest.skip(f"EmbeddingGemma not fetched ({e}); `{FETCH_HINT}` puts it in the cache")
 
 
 def test_without_the_fetched_model_the_default_is_e5_small_with_one_line(tmp_path):
@@ -50,7 +39,7 @@ def test_an_index_built_with_e5_small_keeps_it_when_no_model_is_named(corpus_ind
     assert model == "intfloat/multilingual-e5-small" and "64,6%" in answer
 
 
-def test_default_ingest_and_search_use_embeddinggemma(gemma_fetched, tmp_path):
+def test_default_ingest_and_search_use_embeddinggemma(gemma_folder, tmp_path):
     """What a user gets on a fresh machine: python -m ingest, then python -m index search, no model named."""
     index = tmp_path / "index"
     out = run("-m", "ingest", str(CORPUS), "--index-dir", str(index), "--json")
