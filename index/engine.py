@@ -1,6 +1,7 @@
 """The public engine API the CLI, the app and the REST API use: load an index, search and answer (typed results), update the index."""
 from __future__ import annotations
 
+import json
 import os
 import time
 from pathlib import Path
@@ -18,7 +19,8 @@ from index.decision import Decision, for_model
 from index.embed import load_embedder
 from index.embed.base import Embedder
 from index.lexical import doc_numbers
-from index.ranking import DEFAULT, RankingConfig
+from index.ranking import RankingConfig
+from index.ranking import for_model as ranking_for
 from index.results import Citation, DocRef, NotCovered, OtherFigure, Result, SearchResponse
 from index.results import Answer as AnswerOut
 from index.search import MODES, Filters, Hit, Searcher
@@ -29,7 +31,7 @@ from ingest.readers import READERS, ReadError
 
 # The public API: the CLI (python -m ingest / python -m index) and web/ import from here only.
 __all__ = ["Engine", "Filters", "MODES", "SearchResponse", "Document", "Metadata", "Summary", "ingest", "source_sha",
-           "load_embedder", "IndexMissing", "ModelMismatch", "ReadError", "index_dir", "writer_lock", "live_version",
+           "load_embedder", "embedder_for", "IndexMissing", "ModelMismatch", "ReadError", "index_dir", "writer_lock", "live_version",
            "indexed_documents", "sidecar_path", "supported_types", "format_date", "doc_ref", "figure_spans", "MAX_QUERY",
            "follow_up", "confidence", "LEVELS"]
 MAX_QUERY = 1000   # characters; a question is a sentence or two, a pasted clause at most
@@ -89,6 +91,30 @@ def indexed_documents(path: str | Path | None = None) -> dict[str, Document]:
         return {}
 
 
+def index_model(path: str | Path | None = None) -> tuple[str, str | None] | None:
+    """(model id, backend) that built the live index in `path`, None when there is none (reads its manifest only)."""
+    root = index_dir(path)
+    if is_url(root):
+        from index.pg.search import index_model as pg_index_model
+        return pg_index_model(root)
+    try:
+        manifest = json.loads((root / store.current(root) / "manifest.json").read_text(encoding="utf-8"))
+    except (IndexMissing, OSError, ValueError):
+        return None
+    return (manifest["model"], manifest.get("backend")) if manifest.get("model") else None
+
+
+def embedder_for(path: str | Path | None = None, model: str | None = None, backend: str | None = None) -> Embedder:
+    """The model to search and update the index in `path` with: `model` (or $EMBED_MODEL) when one is named,
+    else the model that built the index (an index built before the default changed keeps working), else the
+    default model (index.embed.load_embedder)."""
+    if not (model or os.environ.get("EMBED_MODEL")):
+        built = index_model(path)
+        if built:
+            model, backend = built[0], backend or os.environ.get("EMBED_BACKEND") or built[1]
+    return load_embedder(model, backend)
+
+
 def format_date(iso: str | None) -> str | None:
     """"2023-12-06" -> "06/12/2023", the way Vietnamese documents write dates."""
     if not iso or len(iso) != 10:
@@ -124,10 +150,10 @@ class Engine:
     """One loaded index and the model to query it. `reload()` picks up a newer version on disk."""
 
     def __init__(self, index_dir: str | Path | None = None, embedder: Embedder | None = None,
-                 config: RankingConfig = DEFAULT, decision: Decision | None = None):
+                 config: RankingConfig | None = None, decision: Decision | None = None):
         self.index_dir = index_dir
-        self.embedder = embedder or load_embedder()
-        self.config = config
+        self.embedder = embedder or embedder_for(index_dir)
+        self.config = config or ranking_for(self.embedder.model_id)
         self.decision = decision or for_model(self.embedder.model_id)
         self.reload()
 

@@ -1,7 +1,7 @@
 """Every ranking and answer constant in one frozen object; benchmarks build variants with `dataclasses.replace`."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 from typing import Mapping
 
@@ -53,3 +53,21 @@ class RankingConfig:
 
 
 DEFAULT = RankingConfig()
+
+# Fusion weights of a model whose own measurement (`python -m bench weights --model ...`, chosen on the tuned and
+# held-out sets, checked on the blind and final ones) chose other weights than DEFAULT's. Keyed by model id
+# without its Matryoshka size ("google/embeddinggemma-300m@256" uses "google/embeddinggemma-300m"'s).
+# EmbeddingGemma-300M: English by meaning alone. Leaving each question set out in turn, dense-only English scored
+# MRR@10 0.849 on the set left out against 0.812 for equal weights and 0.820 for weights picked on the other sets;
+# it lost only on the tuned set the glossary was written from (0.917 vs 0.983). Vietnamese keeps equal weights
+# (picked weights: 0.919 vs 0.924 with diacritics, 0.916 vs 0.926 without). e5-small keeps DEFAULT: the same
+# procedure picks equal weights for it in every language (BENCHMARKS.md, "python -m bench weights").
+MODEL_WEIGHTS: dict[str, dict[str, Weights]] = {
+    "google/embeddinggemma-300m": {"vi": (1.0, 1.0, 1.0), "vi_nodiac": (1.0, 1.0, 1.0), "en": (1.0, 0.0, 0.0)},
+}
+
+
+def for_model(model_id: str) -> RankingConfig:
+    """The ranking for an index built with `model_id`: DEFAULT, with the model's own fusion weights if it has any."""
+    weights = MODEL_WEIGHTS.get(model_id.partition("@")[0])
+    return replace(DEFAULT, weights=_frozen(weights)) if weights else DEFAULT

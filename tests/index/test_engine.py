@@ -1,4 +1,4 @@
-"""The real corpus, the real default model: the questions of the issue return the right line, cited."""
+"""The real corpus, the real bundled model (e5-small): the questions of the issue return the right line, cited."""
 import pytest
 
 from index.engine import Filters

@@ -61,3 +61,15 @@ def onnx_embedder(onnx_folder):
     from index.embed.onnx import OnnxE5Embedder
 
     return OnnxE5Embedder(onnx_folder, threads=1)
+
+
+@pytest.fixture(scope="session")
+def gemma_folder():
+    """The verified EmbeddingGemma folder in the model cache; the test is skipped, saying how to get it, without it."""
+    from index.embed.models import FETCH_HINT, verified_folder
+    from index.embed.verify import ModelUnavailable
+
+    try:
+        return verified_folder()
+    except ModelUnavailable as e:
+        pytest.skip(f"EmbeddingGemma not available ({e}); `{FETCH_HINT}` puts it in the cache")

