@@ -175,3 +175,22 @@ def test_a_read_replica_serves_search(pg_server, pg_url, embedder, folder):
     finally:
         local.stop(where)
         shutil.rmtree(where, ignore_errors=True)
+
+
+def test_vectors_are_stored_once_per_content_hash(folder, pg_url, embedder):
+    """A copy of a document under another name embeds nothing (its passages' texts have vectors already) and
+    shares them; removing one copy keeps the vectors the other still uses."""
+    ingest([folder], embedder, pg_url)
+    (folder / "copy-of-lang-son.txt").write_text(DOCUMENTS["lang-son.txt"], encoding="utf-8")
+    summary = ingest([folder], embedder, pg_url)
+    assert (summary.added, summary.chunks_embedded) == (1, 0)
+    with psycopg.connect(pg_url) as conn:
+        distinct = conn.execute("select count(distinct vector_hash), count(*) from chunks").fetchone()
+        assert conn.execute("select count(*) from vectors").fetchone()[0] == distinct[0] < distinct[1]
+    (folder / "lang-son.txt").unlink()
+    ingest([folder], embedder, pg_url)
+    with psycopg.connect(pg_url) as conn:
+        assert conn.execute("select count(*) from chunks c left join vectors v on v.hash = c.vector_hash "
+                            "where v.hash is null").fetchone()[0] == 0
+        assert conn.execute("select count(*) from vectors").fetchone()[0] == \
+            conn.execute("select count(distinct vector_hash) from chunks").fetchone()[0]
