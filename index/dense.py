@@ -80,7 +80,7 @@ class DenseIndex:
 def ivf(exact: faiss.Index, seed: int = 0) -> faiss.Index:
     """An IVF index of the same vectors and ids: sqrt(N) lists, centroids trained on a sample of 64 per list."""
     flat = faiss.downcast_index(exact.index)
-    vectors = flat.reconstruct_n(0, exact.ntotal)
+    vectors = faiss.rev_swig_ptr(flat.get_xb(), exact.ntotal * exact.d).reshape(exact.ntotal, exact.d)   # a view, not a copy
     ids = faiss.vector_to_array(exact.id_map)
     lists = max(1, int(np.sqrt(exact.ntotal)))
     index = faiss.IndexIVFFlat(faiss.IndexFlatIP(exact.d), exact.d, lists, faiss.METRIC_INNER_PRODUCT)
