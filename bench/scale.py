@@ -40,6 +40,7 @@ import shutil
 import subprocess
 import sys
 import time
+from collections import deque
 from dataclasses import replace
 from pathlib import Path
 
@@ -77,6 +78,12 @@ def vary(text: str, variant: int, province: str, new_province: str) -> str:
     return _FIGURE.sub(figure, text)
 
 
+def new_province(doc, variant: int, provinces: list[str]) -> str:
+    """The province a variant of `doc` is about."""
+    old = doc.meta.province or ""
+    return provinces[(provinces.index(old) + variant) % len(provinces)] if old in provinces else provinces[variant % len(provinces)]
+
+
 def variant_documents(base: list, variant: int, provinces: list[str]) -> list:
     """Copies of the base documents for `variant` (variant 0 is the base itself), chunk features recomputed."""
     from core.document import Chunk, Document
@@ -86,8 +93,7 @@ def variant_documents(base: list, variant: int, provinces: list[str]) -> list:
         return base
     out = []
     for doc in base:
-        old = doc.meta.province or ""
-        new = provinces[(provinces.index(old) + variant) % len(provinces)] if old in provinces else provinces[variant % len(provinces)]
+        old, new = doc.meta.province or "", new_province(doc, variant, provinces)
         v = lambda s: vary(s, variant, old, new) if s else s   # noqa: E731
         source = f"scale/{variant}/{doc.source}"
         meta = replace(doc.meta, province=new, title=v(doc.meta.title), issuer=v(doc.meta.issuer),
@@ -106,10 +112,23 @@ def variant_documents(base: list, variant: int, provinces: list[str]) -> list:
 
 _BASE: tuple | None = None   # (base documents, provinces), set before the worker processes fork
 WORKERS = 2
+WINDOW = 16   # variants made ahead of the writer at most (the rest waits: memory holds a window, not the corpus)
 
 
 def _variant(variant: int) -> list:
     return variant_documents(*_BASE[:1], variant, _BASE[1])
+
+
+def _made(pool, base_docs: list, variants: int):
+    """The base documents, then each variant's copies in order, made by `pool` at most WINDOW variants ahead."""
+    yield base_docs
+    ahead: deque = deque()
+    for variant in range(1, variants):
+        ahead.append(pool.apply_async(_variant, (variant,)))
+        if len(ahead) >= WINDOW:
+            yield ahead.popleft().get()
+    while ahead:
+        yield ahead.popleft().get()
 
 
 def base_snapshot(embedder, root: Path):
@@ -130,54 +149,52 @@ def noise_scale(pairs: list[tuple[np.ndarray, np.ndarray]]) -> tuple[float, floa
 
 
 def build(size: int, folder: Path, embedder, sample: int, seed: int = 0) -> dict:
-    """Write an index of `size` passages into `folder`; what was done, as a dict."""
+    """Write an index of `size` passages into `folder`, streamed: variants are made a window at a time
+    (on every core) and written document by document (index/store.py Writer); what was done, as a dict."""
     from index import store
-    from index.dense import DenseIndex, faiss_id
     from ingest.metadata import PROVINCES
 
     started = time.perf_counter()
     base = base_snapshot(embedder, folder.parent)
     base_docs = list(base.documents.values())
-    base_vectors = {c.id: base.dense.vector(faiss_id(c.id)) for c in base.chunks}
+    base_vectors = [store.vectors_of(base.dense, d.chunks) for d in base_docs]
     per_variant = sum(len(d.chunks) for d in base_docs)
     variants = -(-size // per_variant)
+    starts = np.cumsum([0] + [len(d.chunks) for d in base_docs])   # row of each base document's first chunk in a variant
+    # the variant passages the real model embeds, chosen (and embedded) first: their cosine to the originals sets the noise
     rng = random.Random(seed)
-    docs, origin = {}, {}   # origin: chunk id -> the base chunk id it varies
-    total = 0
+    rows = sorted(rng.sample(range(per_variant, size), min(sample, max(0, size - per_variant))))
+    located = [(row // per_variant, int(np.searchsorted(starts, row % per_variant, side="right")) - 1) for row in rows]
+    texts = []
+    for row, (variant, d) in zip(rows, located):
+        doc, chunk = base_docs[d], base_docs[d].chunks[row % per_variant - starts[d]]
+        texts.append(vary(chunk.embed_text, variant, doc.meta.province or "", new_province(doc, variant, PROVINCES)))
+    real = dict(zip(rows, embedder.embed_passages(texts))) if texts else {}
+    cosine, sigma = noise_scale([(real[row], base_vectors[d][row % per_variant - starts[d]]) for row, (_, d) in zip(rows, located)])
+    noise = np.random.default_rng(seed)
     global _BASE
     _BASE = (base_docs, PROVINCES)
-    with multiprocessing.get_context("fork").Pool(WORKERS) as pool:   # variants made on both cores
-        made = [base_docs, *pool.imap(_variant, range(1, variants), chunksize=4)]
-    for variant, copies in enumerate(made):
-        for doc, base_doc in zip(copies, base_docs):
-            keep = min(len(doc.chunks), size - total)
-            if keep <= 0:
-                break
-            doc.chunks = doc.chunks[:keep]
-            docs[doc.id] = doc
-            origin.update((c.id, b.id) for c, b in zip(doc.chunks, base_doc.chunks))
-            total += keep
-    chunks = [c for d in docs.values() for c in d.chunks]
-    varied = [c for c in chunks if origin[c.id] != c.id]
-    sampled = rng.sample(varied, min(sample, len(varied)))
-    real = dict(zip((c.id for c in sampled), embedder.embed_passages([c.embed_text for c in sampled]))) if sampled else {}
-    cosine, sigma = noise_scale([(real[i], base_vectors[origin[i]]) for i in real])
-    vectors = np.empty((len(chunks), embedder.dim), dtype=np.float32)
-    noise = np.random.default_rng(seed)
-    for row, c in enumerate(chunks):
-        if c.id in real:
-            vectors[row] = real[c.id]
-        elif origin[c.id] == c.id:
-            vectors[row] = base_vectors[c.id]
-        else:
-            v = base_vectors[origin[c.id]] + noise.standard_normal(embedder.dim).astype(np.float32) * (sigma / np.sqrt(embedder.dim))
-            vectors[row] = v / np.linalg.norm(v)
-    dense = DenseIndex(embedder.dim)
-    dense.add([faiss_id(c.id) for c in chunks], vectors)
-    manifest = dict(base.manifest)
     shutil.rmtree(folder, ignore_errors=True)
-    store.save(store.Snapshot(manifest, docs, dense), folder)
-    return {"passages": len(chunks), "documents": len(docs), "embedded_sample": len(real),
+    documents = 0
+    with store.Writer(dict(base.manifest), embedder.dim, folder) as writer, \
+            multiprocessing.get_context("fork").Pool(WORKERS) as pool:   # variants made on both cores
+        for variant, copies in enumerate(_made(pool, base_docs, variants)):
+            for doc, vectors in zip(copies, base_vectors):
+                keep = min(len(doc.chunks), size - writer.chunks)
+                if keep <= 0:
+                    break
+                row0 = writer.chunks
+                doc.chunks, vectors = doc.chunks[:keep], vectors[:keep]
+                if variant:
+                    moved = vectors + noise.standard_normal(vectors.shape).astype(np.float32) * (sigma / np.sqrt(embedder.dim))
+                    vectors = moved / np.linalg.norm(moved, axis=1, keepdims=True)
+                    for row in range(row0, row0 + keep):
+                        if row in real:
+                            vectors[row - row0] = real[row]
+                writer.add(doc, vectors)
+                documents += 1
+        writer.commit()
+    return {"passages": writer.chunks, "documents": documents, "embedded_sample": len(real),
             "sample_cosine": round(cosine, 4), "build_s": round(time.perf_counter() - started, 1),
             "build_peak_mb": round(memory_mb()["hwm"])}
 
