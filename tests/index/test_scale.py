@@ -249,3 +249,16 @@ def test_filters_ask_the_catalogue_and_accept_what_a_scan_of_every_document_acce
         assert searcher.allowed(filters) == [i for i, c in enumerate(searcher.chunks) if c.doc_id in set(expected)]
         found += bool(expected)
     assert found >= len(cases) // 2
+
+
+def test_literal_texts_read_partly_and_folded_at_once_are_what_fold_gives(corpus_index):
+    from index.rerank import fold_joined
+
+    loaded = store.load(corpus_index)
+    positions = list(range(0, len(loaded.chunks), 7))
+    parts = loaded.chunks.literal_parts(positions)
+    assert not loaded.chunks._cache   # read without parsing whole chunks
+    assert parts == [(loaded.chunks[i].section, loaded.chunks[i].text) for i in positions]
+    texts = [literal_text(loaded.chunks[i]) for i in positions] + ["ĐIỀU 5. Ủy ban — «Hà Nội» ½ ǅ ẞ 😀 Ωμέγα"]
+    folded, ends = fold_joined("\x00".join(texts))
+    assert folded.split("\x00") == [fold(t) for t in texts] and len(ends) == len(texts) - 1
