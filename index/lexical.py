@@ -63,8 +63,10 @@ class LexicalIndex:
         bm25 = bm25s.BM25.load(str(folder), mmap=True, show_progress=False) if size else None
         return cls([], bm25, size)
 
-    def scores(self, query: str) -> np.ndarray:
-        """BM25 score of every chunk for `query` (0 where nothing matches)."""
+    def scores(self, query: str, within: np.ndarray | None = None) -> np.ndarray:
+        """BM25 score of every chunk for `query` (0 where nothing matches). With `within` (ascending
+        positions: a filter's passages) only those are scored and the rest is 0: a token's long posting
+        list is searched for them rather than read whole (the same sums, in the same order)."""
         if not self.size:
             return np.zeros(0, dtype=np.float32)
         ids = [self.bm25.vocab_dict[t] for t in tokens(query) if t in self.bm25.vocab_dict]
@@ -73,7 +75,17 @@ class LexicalIndex:
         data, indices, indptr = matrix["data"], matrix["indices"], matrix["indptr"]
         for token in ids:   # bm25s.get_scores adds with np.add.at; a token's passages are distinct, so += is the same sum, faster
             start, end = indptr[token], indptr[token + 1]
-            scores[indices[start:end]] += data[start:end]
+            if within is None or end - start < 8 * len(within):
+                scores[indices[start:end]] += data[start:end]
+            elif end > start:   # ascending positions in each list (compressed columns)
+                rows = indices[start:end]
+                at = np.minimum(np.searchsorted(rows, within), end - start - 1)
+                found = rows[at] == within
+                scores[within[found]] += data[start:end][at[found]]
+        if within is not None:
+            kept = np.zeros_like(scores)
+            kept[within] = scores[within]
+            return kept
         return scores
 
 

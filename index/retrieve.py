@@ -40,11 +40,8 @@ class LexicalRetriever:
         self.depth = depth
 
     def run(self, query: Query, allowed: list[int] | None) -> Ranking:
-        scores = self.index.scores(query.vietnamese)
-        if allowed is not None:
-            mask = np.zeros_like(scores, dtype=bool)
-            mask[allowed] = True
-            scores = np.where(mask, scores, 0)
+        within = None if allowed is None else np.unique(np.asarray(allowed, dtype=np.int64))
+        scores = self.index.scores(query.vietnamese, within)
         top = top_positions(scores, self.depth)
         return {int(i): float(scores[i]) for i in top if scores[i] > 0}
 

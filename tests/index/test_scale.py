@@ -262,3 +262,18 @@ def test_literal_texts_read_partly_and_folded_at_once_are_what_fold_gives(corpus
     texts = [literal_text(loaded.chunks[i]) for i in positions] + ["ĐIỀU 5. Ủy ban — «Hà Nội» ½ ǅ ẞ 😀 Ωμέγα"]
     folded, ends = fold_joined("\x00".join(texts))
     assert folded.split("\x00") == [fold(t) for t in texts] and len(ends) == len(texts) - 1
+
+
+def test_bm25_within_a_filter_scores_its_passages_as_a_full_scoring_does(engine):
+    lexical = engine.searcher.lexical.index
+    rng = np.random.default_rng(11)
+    checked = 0
+    for question in [q["question"] for q in load_qa()][:15] + ["tỉnh", "của các"]:
+        full = lexical.scores(question)
+        for share in (0.01, 0.1, 0.5):
+            within = np.flatnonzero(rng.random(len(full)) < share)
+            expected = np.zeros_like(full)
+            expected[within] = full[within]
+            assert np.array_equal(lexical.scores(question, within), expected), (question, share)
+            checked += bool(expected.any())
+    assert checked > 30
