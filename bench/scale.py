@@ -9,6 +9,9 @@ distinct passages with the vocabulary of real government documents.
 Vectors: the real model embeds the original passages and a random sample of variant passages
 (`--sample`); every other variant passage takes its original's vector plus Gaussian noise, scaled so
 that its mean cosine to the original equals the one measured on the real sample, then renormalised.
+The index is written as ingest writes one (index/store.py Writer, document by document): variants are
+made a window at a time on both cores, so a build holds a window of passages, not the corpus, and its
+peak memory (build_peak_mb) is what the writer needs.
 
 Why the timings mean what they claim. Exact FAISS search costs N x dim whatever the values; BM25
 cost grows with the posting lists of the query's tokens, and a templated corpus repeats its words,
