@@ -73,15 +73,15 @@ class LexicalIndex:
         scores = np.zeros(self.size, dtype=np.float32)
         matrix = self.bm25.scores
         data, indices, indptr = matrix["data"], matrix["indices"], matrix["indptr"]
-        for token in ids:   # bm25s.get_scores adds with np.add.at; a token's passages are distinct, so += is the same sum, faster
+        for token in ids:   # token by token, in float32, as bm25s.get_scores adds (np.add.at: 2.5x `+=` on NumPy 2)
             start, end = indptr[token], indptr[token + 1]
             if within is None or end - start < 8 * len(within):
-                scores[indices[start:end]] += data[start:end]
+                np.add.at(scores, indices[start:end], data[start:end])
             elif end > start:   # ascending positions in each list (compressed columns)
                 rows = indices[start:end]
                 at = np.minimum(np.searchsorted(rows, within), end - start - 1)
                 found = rows[at] == within
-                scores[within[found]] += data[start:end][at[found]]
+                np.add.at(scores, within[found], data[start:end][at[found]])
         if within is not None:
             kept = np.zeros_like(scores)
             kept[within] = scores[within]
