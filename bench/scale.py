@@ -24,7 +24,7 @@ their recall is measured here against exact search on these very vectors.
 Each size is measured in a fresh Python process (`subprocess`, not a fork): its load time is from
 opening the index folder to a searcher ready for the first query, and its resident memory is that
 process's own VmRSS / VmHWM from /proc/self/status, model included (reported apart as rss_model_mb), after
-all queries; rss_file_mb is the part that is pages of memory-mapped index files (page cache, shared by every
+all timed queries (before the recall check, whose exact searches read every vector); rss_file_mb is the part that is pages of memory-mapped index files (page cache, shared by every
 process that maps them, reclaimable), rss_anon_mb the process's own.
 Query times: smart queries are the questions of bench/qa.jsonl; smart_ms is the search time beyond
 the query embedding (embed_ms, timed inside the same call); phrase queries are word sequences drawn from
@@ -289,8 +289,8 @@ def measure(folder: Path, query_file: Path, model: str | None, backend: str | No
     phrase = [timed(p, mode="phrase")[0] for p in asked["phrase"]]
     number = [timed(n, mode="number")[0] for n in asked["number"]]
     filtered = [timed(q, filters=Filters(province=p))[0] for q, p in asked["filtered"]]
+    memory = memory_mb()   # after the queries, before the recall check's exact scans read every vector
     dense = dense_recall(snapshot.dense, [embedder.inner.embed_query(q) for q in asked["recall"]])
-    memory = memory_mb()
     return {"passages": len(snapshot.chunks), "load_s": round(load_s, 2), "rss_mb": round(memory["rss"]),
             "rss_peak_mb": round(memory["hwm"]), "rss_anon_mb": round(memory["anon"]), "rss_file_mb": round(memory["file"]),
             "rss_model_mb": round(model_mb), "rss_loaded_mb": round(loaded_mb),
