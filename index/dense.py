@@ -63,6 +63,23 @@ class DenseIndex:
         scores, ids = index.search(query.reshape(1, -1).astype(np.float32), min(k, len(self)), params=params)
         return [(int(i), float(s)) for i, s in zip(ids[0], scores[0]) if i != -1]
 
+    def in_order(self, ids) -> bool:
+        """Whether row i of the exact index holds ids[i] (an index written in chunk order, as store.Writer writes it)."""
+        return len(ids) == len(self) and isinstance(self.index, faiss.IndexIDMap2) and \
+            np.array_equal(faiss.vector_to_array(self.index.id_map), np.asarray(ids, dtype=np.int64))
+
+    def search_rows(self, query: np.ndarray, k: int, rows) -> list[tuple[int, float]]:
+        """Top k (row, cosine) among these rows of the exact index: a bitmap over rows selects them (one bit
+        tested per vector instead of an id looked up in a set), the same ranking as `search` with their ids."""
+        if len(self) == 0 or k <= 0 or not len(rows):
+            return []
+        bitmap = np.zeros((len(self) + 7) // 8, dtype=np.uint8)
+        np.bitwise_or.at(bitmap, np.asarray(rows, dtype=np.int64) >> 3, (1 << (np.asarray(rows, dtype=np.int64) & 7)).astype(np.uint8))
+        params = faiss.SearchParameters(sel=faiss.IDSelectorBitmap(len(self), faiss.swig_ptr(bitmap)))
+        scores, found = faiss.downcast_index(self.index.index).search(query.reshape(1, -1).astype(np.float32),
+                                                                      min(k, len(self)), params=params)
+        return [(int(i), float(s)) for i, s in zip(found[0], scores[0]) if i != -1]
+
     def save(self, path: Path) -> None:
         faiss.write_index(self.index, str(path))
         ann = self.ann if self.ann is not None else ivf(self.index) if len(self) >= ANN_MIN else None

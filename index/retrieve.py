@@ -25,9 +25,12 @@ class DenseRetriever:
         saved = getattr(chunks, "faiss_ids", None)   # a loaded index's chunk table has them without reading chunks
         self.faiss_ids = saved.tolist() if saved is not None else [faiss_id(c.id) for c in chunks]
         self.position = dict(zip(self.faiss_ids, range(len(self.faiss_ids))))
+        self.by_row = dense.in_order(self.faiss_ids)   # a filter's positions are the exact index's rows
 
     def run(self, query: Query, allowed: list[int] | None) -> Ranking:
         vector = self.embedder.embed_query(query.for_embedding)
+        if allowed is not None and self.by_row:
+            return dict(self.dense.search_rows(vector, self.depth, allowed))
         ids = None if allowed is None else [self.faiss_ids[i] for i in allowed]
         return {self.position[fid]: score for fid, score in self.dense.search(vector, self.depth, ids)}
 

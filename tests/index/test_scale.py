@@ -277,3 +277,21 @@ def test_bm25_within_a_filter_scores_its_passages_as_a_full_scoring_does(engine)
             assert np.array_equal(lexical.scores(question, within), expected), (question, share)
             checked += bool(expected.any())
     assert checked > 30
+
+
+def test_a_filter_searches_the_rows_of_an_index_written_in_order_as_it_searches_their_ids(engine, corpus_index):
+    loaded = store.load(corpus_index)
+    searcher = Searcher(loaded, engine.embedder)
+    dense = searcher.dense
+    assert dense.by_row   # written in chunk order
+    rng = np.random.default_rng(2)
+    for question in [q["question"] for q in load_qa()][:8]:
+        vector = engine.embedder.embed_query(question)
+        rows = np.flatnonzero(rng.random(len(loaded.chunks)) < 0.2)
+        by_id = loaded.dense.search(vector, 20, [dense.faiss_ids[i] for i in rows])
+        assert [(dense.faiss_ids[r], s) for r, s in loaded.dense.search_rows(vector, 20, rows)] == by_id and len(by_id) == 20
+    filters = [Filters(province="Lạng Sơn"), Filters(year=2024), Filters(doc=next(iter(loaded.documents)))]
+    fast = [[(h.chunk.id, h.score) for h in searcher.search(q["question"], filters=f)] for q in load_qa()[:6] for f in filters]
+    dense.by_row = False   # ids looked up in a set, as before
+    assert fast == [[(h.chunk.id, h.score) for h in searcher.search(q["question"], filters=f)] for q in load_qa()[:6] for f in filters]
+    assert sum(map(len, fast)) > 50
