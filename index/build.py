@@ -177,8 +177,11 @@ def ingest(paths: list[Path], embedder: Embedder, index_path: str | Path | None 
             summary.seconds = round(time.perf_counter() - started, 3)
             return summary
 
+        from tqdm import tqdm
+
         manifest = {"model": embedder.model_id, "backend": embedder.backend, "features": FEATURES_VERSION}
-        with store.Writer(manifest, embedder.dim, index_path) as writer:
+        bar = tqdm(total=len(plan), desc="ingesting", unit="file", disable=len(plan) < 2, leave=False)
+        with store.Writer(manifest, embedder.dim, index_path) as writer, bar:
             stream = _Stream(writer, old, embedder, summary)
             written: set[str] = set()
 
@@ -189,6 +192,7 @@ def ingest(paths: list[Path], embedder: Embedder, index_path: str | Path | None 
                 written.add(doc.id)
 
             for n, (path, source, doc_id, sha) in enumerate(plan):
+                bar.update(n > 0)
                 if progress:
                     progress(n / max(1, len(plan)), f"reading {source}")
                 if doc_id in removals or doc_id in written:
