@@ -76,7 +76,7 @@ class ChunkTable(Sequence):
     def __init__(self, path: Path, offsets: np.ndarray, faiss_ids: np.ndarray):
         with open(path, "rb") as f:
             self._data = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) if offsets[-1] else b""
-        self.offsets, self.faiss_ids = offsets, faiss_ids
+        self.offsets, self.faiss_ids = np.asarray(offsets), faiss_ids   # a plain view: numpy.memmap reads one element slowly
         self._cache: dict[int, Chunk] = {}
 
     def __len__(self) -> int:
