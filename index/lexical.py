@@ -72,7 +72,7 @@ class LexicalIndex:
         ids = [self.bm25.vocab_dict[t] for t in tokens(query) if t in self.bm25.vocab_dict]
         scores = np.zeros(self.size, dtype=np.float32)
         matrix = self.bm25.scores
-        data, indices, indptr = matrix["data"], matrix["indices"], matrix["indptr"]
+        data, indices, indptr = matrix["data"], matrix["indices"], np.asarray(matrix["indptr"])   # one element of a numpy.memmap reads slowly
         for token in ids:   # token by token, in float32, as bm25s.get_scores adds (np.add.at: 2.5x `+=` on NumPy 2)
             start, end = indptr[token], indptr[token + 1]
             if within is None or end - start < 8 * len(within):
