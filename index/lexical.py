@@ -73,14 +73,16 @@ class LexicalIndex:
         scores = np.zeros(self.size, dtype=np.float32)
         matrix = self.bm25.scores
         data, indices, indptr = matrix["data"], matrix["indices"], np.asarray(matrix["indptr"])   # one element of a numpy.memmap reads slowly
+        if within is not None:
+            needles = within.astype(indices.dtype)   # searched in the lists' own type (else each list is copied to it)
         for token in ids:   # token by token, in float32, as bm25s.get_scores adds (np.add.at: 2.5x `+=` on NumPy 2)
             start, end = indptr[token], indptr[token + 1]
             if within is None or end - start < 8 * len(within):
                 np.add.at(scores, indices[start:end], data[start:end])
             elif end > start:   # ascending positions in each list (compressed columns)
                 rows = indices[start:end]
-                at = np.minimum(np.searchsorted(rows, within), end - start - 1)
-                found = rows[at] == within
+                at = np.minimum(np.searchsorted(rows, needles), end - start - 1)
+                found = rows[at] == needles
                 np.add.at(scores, within[found], data[start:end][at[found]])
         if within is not None:
             kept = np.zeros_like(scores)

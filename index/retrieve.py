@@ -68,7 +68,11 @@ def top_positions(scores: np.ndarray, depth: int) -> np.ndarray:
         return np.argsort(-scores)[:depth]
     if depth >= n:
         return np.argsort(-scores, kind="stable")
-    kth = np.partition(scores, n - depth)[n - depth]
+    if depth <= np.count_nonzero(scores > 0) < n // 2:   # mostly zeros (a filter's scores): partition degrades on them,
+        positive = scores[scores > 0]                       # and the top is positive
+        kth = np.partition(positive, len(positive) - depth)[len(positive) - depth]
+    else:
+        kth = np.partition(scores, n - depth)[n - depth]
     above = np.flatnonzero(scores > kth)
     top = np.concatenate([above, np.flatnonzero(scores == kth)[:depth - len(above)]])
     top.sort()

@@ -82,6 +82,8 @@ def test_top_positions_are_the_highest_scores_in_order(monkeypatch):
         monkeypatch.setattr(retrieve, "FULL_SORT_MAX", full_sort_max)
         for _ in range(200):
             scores = rng.integers(0, 4, size=int(rng.integers(1, 80))).astype(np.float32)
+            if rng.random() < 0.5:   # mostly zeros, as a filter leaves them
+                scores[rng.random(len(scores)) < 0.8] = 0
             depth = int(rng.integers(0, 90))
             top = top_positions(scores, depth)
             assert len(top) == min(depth, len(scores)) and len(set(top.tolist())) == len(top)
