@@ -317,7 +317,24 @@ def dense_recall(dense, vectors: list[np.ndarray], k: int = 10) -> dict:
         exact_ms.append((time.perf_counter() - start) * 1000)
         found.append(len(approximate & exact) / max(1, len(exact)))
     return {"dense_index": f"IVF{dense.ann.nlist},Flat nprobe={dense_nprobe()}", "recall_at_10": round(float(np.mean(found)), 4),
-            **percentiles("dense_ivf", ann_ms), **percentiles("dense_exact", exact_ms)}
+            **percentiles("dense_ivf", ann_ms), **percentiles("dense_exact", exact_ms), **probes(dense, vectors, k)}
+
+
+def probes(dense, vectors: list[np.ndarray], k: int, counts=(32, 48, 64, 96, 128)) -> dict:
+    """Recall@k against exact search and p50 latency of the IVF index for other numbers of lists probed."""
+    import faiss
+
+    exact = [{i for i, _ in dense.search(v, k, exact=True)} for v in vectors]
+    out = {}
+    for nprobe in counts:
+        found, spent = [], []
+        for v, truth in zip(vectors, exact):
+            start = time.perf_counter()
+            _, ids = dense.ann.search(v.reshape(1, -1).astype(np.float32), k, params=faiss.SearchParametersIVF(nprobe=nprobe))
+            spent.append((time.perf_counter() - start) * 1000)
+            found.append(len(set(ids[0].tolist()) & truth) / max(1, len(truth)))
+        out[f"nprobe_{nprobe}"] = {"recall_at_10": round(float(np.mean(found)), 4), "p50_ms": round(float(np.median(spent)), 2)}
+    return out
 
 
 def dense_nprobe() -> int:
