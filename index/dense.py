@@ -9,9 +9,9 @@ import faiss
 import numpy as np
 
 # From this many vectors, an inverted-file index (IVF) is saved beside the exact one and answers unfiltered
-# queries: exact search over a million 384-dim vectors takes ~150 ms on one core, IVF probing NPROBE of
-# sqrt(N) lists ~20 ms. `python -m bench scale` measures its recall@10 against exact search: at 1M passages
-# (1,000 lists) 0.9888 with 48 probes, 0.9908 with 64, 0.9939 with 96 (BENCHMARKS.md).
+# queries: exact search over a million 384-dim vectors takes ~150 ms on one core, IVF probing NPROBE of its
+# sqrt(N) lists ~20 ms. `python -m bench scale` measures its recall@10 against exact search for 32 to 128
+# probes: 64 is the fewest that reach 0.99 at a million passages (BENCHMARKS.md).
 ANN_MIN = int(os.environ.get("INDEX_ANN_MIN") or 200_000)
 NPROBE = int(os.environ.get("INDEX_NPROBE") or 64)
 MMAP_MIN_BYTES = 64 << 20   # index files from this size are memory-mapped at load, not read into memory
