@@ -9,6 +9,9 @@ distinct passages with the vocabulary of real government documents.
 Vectors: the real model embeds the original passages and a random sample of variant passages
 (`--sample`); every other variant passage takes its original's vector plus Gaussian noise, scaled so
 that its mean cosine to the original equals the one measured on the real sample, then renormalised.
+The index is written as ingest writes one (index/store.py Writer, document by document): variants are
+made a window at a time on both cores, so a build holds a window of passages, not the corpus, and its
+peak memory (build_peak_mb) is what the writer needs.
 
 Why the timings mean what they claim. Exact FAISS search costs N x dim whatever the values; BM25
 cost grows with the posting lists of the query's tokens, and a templated corpus repeats its words,
@@ -21,7 +24,7 @@ their recall is measured here against exact search on these very vectors.
 Each size is measured in a fresh Python process (`subprocess`, not a fork): its load time is from
 opening the index folder to a searcher ready for the first query, and its resident memory is that
 process's own VmRSS / VmHWM from /proc/self/status, model included (reported apart as rss_model_mb), after
-all queries; rss_file_mb is the part that is pages of memory-mapped index files (page cache, shared by every
+all timed queries (before the recall check, whose exact searches read every vector); rss_file_mb is the part that is pages of memory-mapped index files (page cache, shared by every
 process that maps them, reclaimable), rss_anon_mb the process's own.
 Query times: smart queries are the questions of bench/qa.jsonl; smart_ms is the search time beyond
 the query embedding (embed_ms, timed inside the same call); phrase queries are word sequences drawn from
@@ -40,6 +43,7 @@ import shutil
 import subprocess
 import sys
 import time
+from collections import deque
 from dataclasses import replace
 from pathlib import Path
 
@@ -77,6 +81,12 @@ def vary(text: str, variant: int, province: str, new_province: str) -> str:
     return _FIGURE.sub(figure, text)
 
 
+def new_province(doc, variant: int, provinces: list[str]) -> str:
+    """The province a variant of `doc` is about."""
+    old = doc.meta.province or ""
+    return provinces[(provinces.index(old) + variant) % len(provinces)] if old in provinces else provinces[variant % len(provinces)]
+
+
 def variant_documents(base: list, variant: int, provinces: list[str]) -> list:
     """Copies of the base documents for `variant` (variant 0 is the base itself), chunk features recomputed."""
     from core.document import Chunk, Document
@@ -86,8 +96,7 @@ def variant_documents(base: list, variant: int, provinces: list[str]) -> list:
         return base
     out = []
     for doc in base:
-        old = doc.meta.province or ""
-        new = provinces[(provinces.index(old) + variant) % len(provinces)] if old in provinces else provinces[variant % len(provinces)]
+        old, new = doc.meta.province or "", new_province(doc, variant, provinces)
         v = lambda s: vary(s, variant, old, new) if s else s   # noqa: E731
         source = f"scale/{variant}/{doc.source}"
         meta = replace(doc.meta, province=new, title=v(doc.meta.title), issuer=v(doc.meta.issuer),
@@ -106,10 +115,23 @@ def variant_documents(base: list, variant: int, provinces: list[str]) -> list:
 
 _BASE: tuple | None = None   # (base documents, provinces), set before the worker processes fork
 WORKERS = 2
+WINDOW = 16   # variants made ahead of the writer at most (the rest waits: memory holds a window, not the corpus)
 
 
 def _variant(variant: int) -> list:
     return variant_documents(*_BASE[:1], variant, _BASE[1])
+
+
+def _made(pool, base_docs: list, variants: int):
+    """The base documents, then each variant's copies in order, made by `pool` at most WINDOW variants ahead."""
+    yield base_docs
+    ahead: deque = deque()
+    for variant in range(1, variants):
+        ahead.append(pool.apply_async(_variant, (variant,)))
+        if len(ahead) >= WINDOW:
+            yield ahead.popleft().get()
+    while ahead:
+        yield ahead.popleft().get()
 
 
 def base_snapshot(embedder, root: Path):
@@ -130,56 +152,59 @@ def noise_scale(pairs: list[tuple[np.ndarray, np.ndarray]]) -> tuple[float, floa
 
 
 def build(size: int, folder: Path, embedder, sample: int, seed: int = 0) -> dict:
-    """Write an index of `size` passages into `folder`; what was done, as a dict."""
+    """Write an index of `size` passages into `folder`, streamed: variants are made a window at a time
+    (on every core) and written document by document (index/store.py Writer); what was done, as a dict."""
     from index import store
-    from index.dense import DenseIndex, faiss_id
     from ingest.metadata import PROVINCES
 
     started = time.perf_counter()
     base = base_snapshot(embedder, folder.parent)
     base_docs = list(base.documents.values())
-    base_vectors = {c.id: base.dense.vector(faiss_id(c.id)) for c in base.chunks}
+    base_vectors = [store.vectors_of(base.dense, d.chunks) for d in base_docs]
     per_variant = sum(len(d.chunks) for d in base_docs)
     variants = -(-size // per_variant)
+    starts = np.cumsum([0] + [len(d.chunks) for d in base_docs])   # row of each base document's first chunk in a variant
+    # the variant passages the real model embeds, chosen (and embedded) first: their cosine to the originals sets the noise
     rng = random.Random(seed)
-    docs, origin = {}, {}   # origin: chunk id -> the base chunk id it varies
-    total = 0
+    rows = sorted(rng.sample(range(per_variant, size), min(sample, max(0, size - per_variant))))
+    located = [(row // per_variant, int(np.searchsorted(starts, row % per_variant, side="right")) - 1) for row in rows]
+    texts = []
+    for row, (variant, d) in zip(rows, located):
+        doc, chunk = base_docs[d], base_docs[d].chunks[row % per_variant - starts[d]]
+        texts.append(vary(chunk.embed_text, variant, doc.meta.province or "", new_province(doc, variant, PROVINCES)))
+    embedding = time.perf_counter()
+    real = dict(zip(rows, embedder.embed_passages(texts))) if texts else {}
+    embedding = time.perf_counter() - embedding
+    cosine, sigma = noise_scale([(real[row], base_vectors[d][row % per_variant - starts[d]]) for row, (_, d) in zip(rows, located)])
+    noise = np.random.default_rng(seed)
     global _BASE
     _BASE = (base_docs, PROVINCES)
-    with multiprocessing.get_context("fork").Pool(WORKERS) as pool:   # variants made on both cores
-        made = [base_docs, *pool.imap(_variant, range(1, variants), chunksize=4)]
-    for variant, copies in enumerate(made):
-        for doc, base_doc in zip(copies, base_docs):
-            keep = min(len(doc.chunks), size - total)
-            if keep <= 0:
-                break
-            doc.chunks = doc.chunks[:keep]
-            docs[doc.id] = doc
-            origin.update((c.id, b.id) for c, b in zip(doc.chunks, base_doc.chunks))
-            total += keep
-    chunks = [c for d in docs.values() for c in d.chunks]
-    varied = [c for c in chunks if origin[c.id] != c.id]
-    sampled = rng.sample(varied, min(sample, len(varied)))
-    real = dict(zip((c.id for c in sampled), embedder.embed_passages([c.embed_text for c in sampled]))) if sampled else {}
-    cosine, sigma = noise_scale([(real[i], base_vectors[origin[i]]) for i in real])
-    vectors = np.empty((len(chunks), embedder.dim), dtype=np.float32)
-    noise = np.random.default_rng(seed)
-    for row, c in enumerate(chunks):
-        if c.id in real:
-            vectors[row] = real[c.id]
-        elif origin[c.id] == c.id:
-            vectors[row] = base_vectors[c.id]
-        else:
-            v = base_vectors[origin[c.id]] + noise.standard_normal(embedder.dim).astype(np.float32) * (sigma / np.sqrt(embedder.dim))
-            vectors[row] = v / np.linalg.norm(v)
-    dense = DenseIndex(embedder.dim)
-    dense.add([faiss_id(c.id) for c in chunks], vectors)
-    manifest = dict(base.manifest)
     shutil.rmtree(folder, ignore_errors=True)
-    store.save(store.Snapshot(manifest, docs, dense), folder)
-    return {"passages": len(chunks), "documents": len(docs), "embedded_sample": len(real),
+    documents, writing = 0, time.perf_counter()
+    with store.Writer(dict(base.manifest), embedder.dim, folder) as writer, \
+            multiprocessing.get_context("fork").Pool(WORKERS) as pool:   # variants made on both cores
+        for variant, copies in enumerate(_made(pool, base_docs, variants)):
+            for doc, vectors in zip(copies, base_vectors):
+                keep = min(len(doc.chunks), size - writer.chunks)
+                if keep <= 0:
+                    break
+                row0 = writer.chunks
+                doc.chunks, vectors = doc.chunks[:keep], vectors[:keep]
+                if variant:
+                    moved = vectors + noise.standard_normal(vectors.shape).astype(np.float32) * (sigma / np.sqrt(embedder.dim))
+                    vectors = moved / np.linalg.norm(moved, axis=1, keepdims=True)
+                    for row in range(row0, row0 + keep):
+                        if row in real:
+                            vectors[row - row0] = real[row]
+                writer.add(doc, vectors)
+                documents += 1
+        writer.commit()
+    writing = time.perf_counter() - writing
+    # throughput of the writer (variants made, chunks, vectors and search data written) against the model's alone
+    return {"passages": writer.chunks, "documents": documents, "embedded_sample": len(real),
             "sample_cosine": round(cosine, 4), "build_s": round(time.perf_counter() - started, 1),
-            "build_peak_mb": round(memory_mb()["hwm"])}
+            "build_peak_mb": round(memory_mb()["hwm"]), "write_passages_per_s": round(writer.chunks / writing),
+            "model_passages_per_s": round(len(real) / embedding, 1) if real else None}
 
 
 # ---------------------------------------------------------------- queries
@@ -269,8 +294,8 @@ def measure(folder: Path, query_file: Path, model: str | None, backend: str | No
     phrase = [timed(p, mode="phrase")[0] for p in asked["phrase"]]
     number = [timed(n, mode="number")[0] for n in asked["number"]]
     filtered = [timed(q, filters=Filters(province=p))[0] for q, p in asked["filtered"]]
+    memory = memory_mb()   # after the queries, before the recall check's exact scans read every vector
     dense = dense_recall(snapshot.dense, [embedder.inner.embed_query(q) for q in asked["recall"]])
-    memory = memory_mb()
     return {"passages": len(snapshot.chunks), "load_s": round(load_s, 2), "rss_mb": round(memory["rss"]),
             "rss_peak_mb": round(memory["hwm"]), "rss_anon_mb": round(memory["anon"]), "rss_file_mb": round(memory["file"]),
             "rss_model_mb": round(model_mb), "rss_loaded_mb": round(loaded_mb),
@@ -282,7 +307,7 @@ def dense_recall(dense, vectors: list[np.ndarray], k: int = 10) -> dict:
     """Which FAISS index answers unfiltered queries, its recall@k against exact search and both latencies."""
     if getattr(dense, "ann", None) is None:
         return {"dense_index": "flat (exact)", "recall_at_10": 1.0}
-    found, ann_ms, exact_ms = [], [], []
+    found, ann_ms, exact_ms, truths = [], [], [], []
     for v in vectors:
         start = time.perf_counter()
         approximate = {i for i, _ in dense.search(v, k)}
@@ -290,9 +315,27 @@ def dense_recall(dense, vectors: list[np.ndarray], k: int = 10) -> dict:
         start = time.perf_counter()
         exact = {i for i, _ in dense.search(v, k, exact=True)}
         exact_ms.append((time.perf_counter() - start) * 1000)
+        truths.append(exact)
         found.append(len(approximate & exact) / max(1, len(exact)))
     return {"dense_index": f"IVF{dense.ann.nlist},Flat nprobe={dense_nprobe()}", "recall_at_10": round(float(np.mean(found)), 4),
-            **percentiles("dense_ivf", ann_ms), **percentiles("dense_exact", exact_ms)}
+            **percentiles("dense_ivf", ann_ms), **percentiles("dense_exact", exact_ms), **probes(dense, vectors, truths, k)}
+
+
+def probes(dense, vectors: list[np.ndarray], exact: list[set], k: int, counts=(32, 48, 64, 96, 128)) -> dict:
+    """Recall@k against exact search (`exact`: the ids it found) and p50 latency of the IVF index for other
+    numbers of lists probed."""
+    import faiss
+
+    out = {}
+    for nprobe in counts:
+        found, spent = [], []
+        for v, truth in zip(vectors, exact):
+            start = time.perf_counter()
+            _, ids = dense.ann.search(v.reshape(1, -1).astype(np.float32), k, params=faiss.SearchParametersIVF(nprobe=nprobe))
+            spent.append((time.perf_counter() - start) * 1000)
+            found.append(len(set(ids[0].tolist()) & truth) / max(1, len(truth)))
+        out[f"nprobe_{nprobe}"] = {"recall_at_10": round(float(np.mean(found)), 4), "p50_ms": round(float(np.median(spent)), 2)}
+    return out
 
 
 def dense_nprobe() -> int:

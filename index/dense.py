@@ -9,10 +9,11 @@ import faiss
 import numpy as np
 
 # From this many vectors, an inverted-file index (IVF) is saved beside the exact one and answers unfiltered
-# queries: exact search over a million 384-dim vectors takes ~100 ms on one core, IVF probing NPROBE of
-# sqrt(N) lists a few ms. `python -m bench scale` measures its recall@10 against exact search.
+# queries: exact search over a million 384-dim vectors takes ~150 ms on one core, IVF probing NPROBE of its
+# sqrt(N) lists ~20 ms. `python -m bench scale` measures its recall@10 against exact search for 32 to 128
+# probes: 64 is the fewest that reach 0.99 at a million passages (BENCHMARKS.md).
 ANN_MIN = int(os.environ.get("INDEX_ANN_MIN") or 200_000)
-NPROBE = int(os.environ.get("INDEX_NPROBE") or 48)
+NPROBE = int(os.environ.get("INDEX_NPROBE") or 64)
 MMAP_MIN_BYTES = 64 << 20   # index files from this size are memory-mapped at load, not read into memory
 
 
@@ -63,6 +64,23 @@ class DenseIndex:
         scores, ids = index.search(query.reshape(1, -1).astype(np.float32), min(k, len(self)), params=params)
         return [(int(i), float(s)) for i, s in zip(ids[0], scores[0]) if i != -1]
 
+    def in_order(self, ids) -> bool:
+        """Whether row i of the exact index holds ids[i] (an index written in chunk order, as store.Writer writes it)."""
+        return len(ids) == len(self) and isinstance(self.index, faiss.IndexIDMap2) and \
+            np.array_equal(faiss.vector_to_array(self.index.id_map), np.asarray(ids, dtype=np.int64))
+
+    def search_rows(self, query: np.ndarray, k: int, rows) -> list[tuple[int, float]]:
+        """Top k (row, cosine) among these rows of the exact index: a bitmap over rows selects them (one bit
+        tested per vector instead of an id looked up in a set), the same ranking as `search` with their ids."""
+        if len(self) == 0 or k <= 0 or not len(rows):
+            return []
+        bitmap = np.zeros((len(self) + 7) // 8, dtype=np.uint8)
+        np.bitwise_or.at(bitmap, np.asarray(rows, dtype=np.int64) >> 3, (1 << (np.asarray(rows, dtype=np.int64) & 7)).astype(np.uint8))
+        params = faiss.SearchParameters(sel=faiss.IDSelectorBitmap(len(self), faiss.swig_ptr(bitmap)))
+        scores, found = faiss.downcast_index(self.index.index).search(query.reshape(1, -1).astype(np.float32),
+                                                                      min(k, len(self)), params=params)
+        return [(int(i), float(s)) for i, s in zip(found[0], scores[0]) if i != -1]
+
     def save(self, path: Path) -> None:
         faiss.write_index(self.index, str(path))
         ann = self.ann if self.ann is not None else ivf(self.index) if len(self) >= ANN_MIN else None
@@ -80,7 +98,7 @@ class DenseIndex:
 def ivf(exact: faiss.Index, seed: int = 0) -> faiss.Index:
     """An IVF index of the same vectors and ids: sqrt(N) lists, centroids trained on a sample of 64 per list."""
     flat = faiss.downcast_index(exact.index)
-    vectors = flat.reconstruct_n(0, exact.ntotal)
+    vectors = faiss.rev_swig_ptr(flat.get_xb(), exact.ntotal * exact.d).reshape(exact.ntotal, exact.d)   # a view, not a copy
     ids = faiss.vector_to_array(exact.id_map)
     lists = max(1, int(np.sqrt(exact.ntotal)))
     index = faiss.IndexIVFFlat(faiss.IndexFlatIP(exact.d), exact.d, lists, faiss.METRIC_INNER_PRODUCT)

@@ -1,6 +1,8 @@
 """Joining rankings into one (reciprocal-rank or min-max fusion) and folding identical passages together."""
 from __future__ import annotations
 
+import numpy as np
+
 from index.retrieve import Ranking
 
 MODES = ("rrf", "minmax")
@@ -34,8 +36,14 @@ def dedupe(ranked: list[tuple[int, float]], keys: list[str], doc_ids: list[str])
     """One entry per distinct passage (by `keys[i]`), best first: (position, score, positions of the
     same passage in other documents, one per document)."""
     first: dict[str, tuple[int, float, list[int]]] = {}
-    for i, score in ranked:
-        kept = first.setdefault(keys[i], (i, score, []))
-        if kept[0] != i and doc_ids[i] != doc_ids[kept[0]] and all(doc_ids[j] != doc_ids[i] for j in kept[2]):
-            kept[2].append(i)
+    held: dict[str, set[str]] = {}   # key -> the documents of its entry (a passage in hundreds of documents: no rescans)
+    positions = [i for i, _ in ranked]
+    passage = keys[positions].tolist() if isinstance(keys, np.ndarray) else [keys[i] for i in positions]   # read at once
+    for (i, score), key in zip(ranked, passage):
+        kept = first.setdefault(key, (i, score, []))
+        if kept[0] != i:
+            docs = held.setdefault(key, {doc_ids[kept[0]]})
+            if doc_ids[i] not in docs:
+                kept[2].append(i)
+                docs.add(doc_ids[i])
     return list(first.values())

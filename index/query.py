@@ -77,20 +77,31 @@ def untranslated(text: str) -> list[str]:
             or (w.isupper() and len(w) > 1) or vietnamese_name(i)]
 
 
+def count_syllables(text: str, unigrams: Counter, bigrams: Counter, weight: int = 1) -> None:
+    """Add the syllables and syllable pairs of `text` to the counts."""
+    tokens = _tokens(text)
+    if weight == 1:
+        unigrams.update(tokens)
+        bigrams.update(zip(tokens, tokens[1:]))
+        return
+    for token in tokens:
+        unigrams[token] += weight
+    for pair in zip(tokens, tokens[1:]):
+        bigrams[pair] += weight
+
+
 class Vocabulary:
     """Syllable and syllable-pair counts of the indexed text, keyed for diacritic restoration."""
 
-    def __init__(self, texts: list[str], common: Path | None = COMMON_FILE):
-        self.unigrams: Counter[str] = Counter()
-        self.bigrams: Counter[tuple[str, str]] = Counter()
+    def __init__(self, texts: list[str], common: Path | None = COMMON_FILE,
+                 counts: tuple[Counter, Counter] | None = None):
+        """`counts`: (unigrams, bigrams) of texts already counted with `count_syllables` (an index written passage by passage)."""
+        self.unigrams: Counter[str] = counts[0] if counts else Counter()
+        self.bigrams: Counter[tuple[str, str]] = counts[1] if counts else Counter()
         extra = [] if common is None else [
             line for line in common.read_text(encoding="utf-8").splitlines() if line and not line.startswith("#")]
         for text, weight in [(t, 1) for t in texts] + [(normalize(t), COMMON_WEIGHT) for t in extra]:
-            tokens = _tokens(text)
-            for token in tokens:
-                self.unigrams[token] += weight
-            for pair in zip(tokens, tokens[1:]):
-                self.bigrams[pair] += weight
+            count_syllables(text, self.unigrams, self.bigrams, weight)
         self.forms: dict[str, list[str]] = defaultdict(list)
         for word in self.unigrams:
             if word != NUM:

@@ -67,7 +67,7 @@ class LiteralFilter:
     def run(self, scores: Ranking, query: Query, accent_insensitive: bool, allowed: list[int] | None) -> Ranking:
         needles = [(p, phrase_pattern(p, accent_insensitive), accent_insensitive) for p in query.phrases]
         needles += [(n, phrase_pattern(n), True) for n in query.numbers]
-        needles = [(needle, pattern, insensitive) for needle, pattern, insensitive in needles if pattern]
+        needles = [(needle, literal_first(pattern), insensitive) for needle, pattern, insensitive in needles if pattern]
         if not needles:
             return {}
         candidates = None
@@ -76,17 +76,68 @@ class LiteralFilter:
             candidates = found if candidates is None else np.intersect1d(candidates, found, assume_unique=True)
         if allowed is not None:
             candidates = np.intersect1d(candidates, np.asarray(allowed, dtype=np.int64), assume_unique=True)
-        keep, unranked = {}, 0
-        for i in candidates.tolist():
-            ranked = i in scores
-            if not ranked and unranked >= self.unranked:
-                continue
-            text = literal_text(self.chunks[i])
-            folded, lowered = fold(text), text.lower()
-            if all(pattern.search(folded if insensitive else lowered) for _, pattern, insensitive in needles):
-                keep[i] = scores.get(i, 0.0)
-                unranked += not ranked
-        return keep
+        candidates = np.asarray(candidates, dtype=np.int64)
+        in_ranking = np.isin(candidates, np.fromiter(scores, dtype=np.int64, count=len(scores)))
+        keep = {i: scores[i] for i in self.matching(candidates[in_ranking], needles)}
+        rest, start, wanted = candidates[~in_ranking], 0, self.unranked
+        while wanted > 0 and start < len(rest):   # most candidates hold the phrase: a block a little larger than needed
+            block = rest[start:start + max(64, wanted + wanted // 4)]
+            found = self.matching(block, needles)[:wanted]
+            keep.update((i, 0.0) for i in found)
+            wanted, start = wanted - len(found), start + len(block)
+        return dict(sorted(keep.items()))
+
+    def matching(self, positions: np.ndarray, needles: list) -> list[int]:
+        """The positions (ascending) whose literal text holds every needle. Their texts are joined by NUL
+        (no pattern matches across it), folded or lowercased at once and each pattern runs once over them."""
+        if not len(positions):
+            return []
+        parts = getattr(self.chunks, "literal_parts", None)
+        texts = [" › ".join([*section, text]) for section, text in parts(positions.tolist())] if parts \
+            else [literal_text(self.chunks[i]) for i in positions.tolist()]
+        joined = "\x00".join(texts)
+        if joined.count("\x00") != len(texts) - 1:   # a text holds NUL itself: one by one
+            return [int(i) for i, text in zip(positions, texts)
+                    if all(pattern.search(fold(text) if insensitive else text.lower()) for _, pattern, insensitive in needles)]
+        held = None
+        for insensitive in sorted({insensitive for _, _, insensitive in needles}):
+            hay, ends = fold_joined(joined) if insensitive else _with_ends(joined.lower())
+            for _, pattern, which in needles:
+                if which == insensitive:
+                    found = set(np.searchsorted(ends, [m.start() for m in pattern.finditer(hay)]).tolist())
+                    held = found if held is None else held & found
+        return [int(positions[j]) for j in sorted(held)]
+
+
+_BEFORE, _AFTER = r"(?<!\w)", r"(?!\w)"
+
+
+def literal_first(pattern: re.Pattern) -> re.Pattern:
+    r"""phrase_pattern's `(?<!\w)w1\s+w2(?!\w)` as `w1(?<!\ww1)\s+w2(?!\w)`: the same matches, but the
+    pattern starts with a literal, which the regex engine scans for fast (6x on a thousand passages)."""
+    source = pattern.pattern
+    if not source.startswith(_BEFORE):
+        return pattern
+    first = source[len(_BEFORE):].split(r"\s+", 1)[0].removesuffix(_AFTER)
+    return re.compile(first + r"(?<!\w" + first + ")" + source[len(_BEFORE) + len(first):], pattern.flags)
+
+
+_FOLDED = np.array([ord(fold(chr(code))) for code in range(0x2000)], dtype=np.uint32)   # fold() of each code point below 0x2000 (it leaves the others)
+
+
+def _with_ends(text: str, codes: np.ndarray | None = None) -> tuple[str, np.ndarray]:
+    """`text` and the positions of its NUL characters."""
+    codes = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32) if codes is None else codes
+    return text, np.flatnonzero(codes == 0)
+
+
+def fold_joined(text: str) -> tuple[str, np.ndarray]:
+    """fold(text) by a table lookup over all its characters at once (the same result, far faster on long
+    texts), and the positions of its NUL characters."""
+    codes = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32).copy()
+    low = codes < len(_FOLDED)
+    codes[low] = _FOLDED[codes[low]]
+    return _with_ends(codes.tobytes().decode("utf-32-le"), codes)
 
 
 def named_scopes(text: str, known: set[str]) -> set[str]:

@@ -25,9 +25,12 @@ class DenseRetriever:
         saved = getattr(chunks, "faiss_ids", None)   # a loaded index's chunk table has them without reading chunks
         self.faiss_ids = saved.tolist() if saved is not None else [faiss_id(c.id) for c in chunks]
         self.position = dict(zip(self.faiss_ids, range(len(self.faiss_ids))))
+        self.by_row = dense.in_order(self.faiss_ids)   # a filter's positions are the exact index's rows
 
     def run(self, query: Query, allowed: list[int] | None) -> Ranking:
         vector = self.embedder.embed_query(query.for_embedding)
+        if allowed is not None and self.by_row:
+            return dict(self.dense.search_rows(vector, self.depth, allowed))
         ids = None if allowed is None else [self.faiss_ids[i] for i in allowed]
         return {self.position[fid]: score for fid, score in self.dense.search(vector, self.depth, ids)}
 
@@ -40,11 +43,8 @@ class LexicalRetriever:
         self.depth = depth
 
     def run(self, query: Query, allowed: list[int] | None) -> Ranking:
-        scores = self.index.scores(query.vietnamese)
-        if allowed is not None:
-            mask = np.zeros_like(scores, dtype=bool)
-            mask[allowed] = True
-            scores = np.where(mask, scores, 0)
+        within = None if allowed is None else np.unique(np.asarray(allowed, dtype=np.int64))
+        scores = self.index.scores(query.vietnamese, within)
         top = top_positions(scores, self.depth)
         return {int(i): float(scores[i]) for i in top if scores[i] > 0}
 
@@ -68,7 +68,11 @@ def top_positions(scores: np.ndarray, depth: int) -> np.ndarray:
         return np.argsort(-scores)[:depth]
     if depth >= n:
         return np.argsort(-scores, kind="stable")
-    kth = np.partition(scores, n - depth)[n - depth]
+    if depth <= np.count_nonzero(scores > 0) < n // 2:   # mostly zeros (a filter's scores): partition degrades on them,
+        positive = scores[scores > 0]                       # and the top is positive
+        kth = np.partition(positive, len(positive) - depth)[len(positive) - depth]
+    else:
+        kth = np.partition(scores, n - depth)[n - depth]
     above = np.flatnonzero(scores > kth)
     top = np.concatenate([above, np.flatnonzero(scores == kth)[:depth - len(above)]])
     top.sort()

@@ -1,6 +1,7 @@
 """Hybrid search as explicit stages: analyse -> retrieve (dense, lexical, coverage) -> fuse -> rerank -> literal filter -> dedupe -> decorate."""
 from __future__ import annotations
 
+import re
 from contextlib import nullcontext
 from dataclasses import dataclass, field, replace
 
@@ -17,6 +18,12 @@ from index.scope import Scope, scope_of
 from index.store import Snapshot
 
 MODES = ("smart", "phrase", "number")
+YEAR_KEY = re.compile(r"\d{4}")
+
+
+def windows(digits: str) -> set[str]:
+    """Every 4 consecutive digits of a run of digits ("20245" -> "2024", "0245")."""
+    return {digits[i:i + 4] for i in range(len(digits) - 3)}
 
 
 @dataclass
@@ -76,6 +83,7 @@ class Searcher:
         self.known_scopes = derived.known_scopes
         self.signatures = derived.signatures
         self._numbers: set[str] | None = None   # the indexed documents' own numbers, folded (at first need)
+        self._catalogue: dict[tuple[str, str], list[str]] | None = None
 
     def reading(self):
         """The context one search runs in: nothing here (a loaded snapshot does not change); the
@@ -88,7 +96,38 @@ class Searcher:
     def allowed(self, filters: Filters | None) -> list[int] | None:
         if not filters:
             return None
-        return self.snapshot.search.positions({d.id for d in self.snapshot.documents.values() if filters.accepts(d)})
+        return self.snapshot.search.positions({d.id for d in self.accepted(filters)})
+
+    def accepted(self, filters: Filters) -> list[Document]:
+        """The documents within the filters: `Filters.accepts` asked of the few the catalogue points to
+        (the filter's document, province, type or year), not of every document."""
+        documents = self.snapshot.documents
+        if filters.doc:
+            candidates = [documents[filters.doc]] if filters.doc in documents else []
+        elif filters.province or filters.type or filters.year:
+            groups = self.catalogue()
+            key = ("province", fold(filters.province)) if filters.province else ("type", fold(filters.type)) \
+                if filters.type else ("year", str(filters.year))
+            candidates = [documents[i] for i in groups.get(key, ())] \
+                if key[0] != "year" or YEAR_KEY.fullmatch(key[1]) else documents.values()
+        else:
+            candidates = documents.values()
+        return [d for d in candidates if filters.accepts(d)]
+
+    def catalogue(self) -> dict[tuple[str, str], list[str]]:
+        """(what, value) -> ids of the documents a filter on it can accept: folded province, folded type,
+        and every 4-digit year their metadata year, date or title holds (computed at first need)."""
+        if self._catalogue is None:
+            groups: dict[tuple[str, str], list[str]] = {}
+            for d in self.snapshot.documents.values():
+                meta = d.meta
+                found = {str(meta.year)} | set(YEAR_KEY.findall((meta.date or "")[:4]))
+                found |= {m for run in re.findall(r"\d{4,}", meta.title or "") for m in windows(run)}
+                for key in [("province", fold(meta.province or "")), ("type", fold(meta.type or ""))] + \
+                        [("year", y) for y in found]:
+                    groups.setdefault(key, []).append(d.id)
+            self._catalogue = groups
+        return self._catalogue
 
     def cited(self, number: str) -> bool:
         """A document number (folded) that an indexed document bears or a passage cites (posting lists)."""
@@ -101,8 +140,7 @@ class Searcher:
         """What the question names, and what of it no document (within the filters: their provinces) is about."""
         known = self.known_scopes
         if filters:
-            provinces = {fold(d.meta.province) for d in self.snapshot.documents.values()
-                         if d.meta.province and filters.accepts(d)}
+            provinces = {fold(d.meta.province) for d in self.accepted(filters) if d.meta.province}
             known = {s for s in known if YEAR.fullmatch(s)} | provinces
         return scope_of(query.text, query.numbers, known, {n for n in query.numbers if self.cited(n)})
 

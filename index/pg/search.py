@@ -491,7 +491,15 @@ class Searcher(base.Searcher):
     def allowed(self, filters: base.Filters | None) -> Restriction | None:
         if not filters:
             return None
+        return Restriction(self.snapshot, self._accepted_ids(filters))
+
+    def accepted(self, filters: base.Filters) -> list[Document]:
+        """The documents within the filters, chosen in SQL (the folder index's catalogue is not kept here:
+        the documents change with the database version)."""
+        documents = self.snapshot.documents
+        return [documents[i] for i in self._accepted_ids(filters) if i in documents]
+
+    def _accepted_ids(self, filters: base.Filters) -> list[str]:
         where, params = filter_sql(filters)
         with self.snapshot.connection() as conn:
-            docs = [r[0] for r in conn.execute(f"select id from documents where {where}", params)]
-        return Restriction(self.snapshot, docs)
+            return [r[0] for r in conn.execute(f"select id from documents where {where}", params)]

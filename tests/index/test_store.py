@@ -51,3 +51,33 @@ def test_loads_never_fail_while_versions_are_written_back_to_back(corpus_index, 
     written = int(writer.communicate(timeout=60)[0])
     assert written >= 5 and len(seen) >= 3, (written, len(seen))  # the race really happened
     assert failures == [], f"{len(failures)} of {loads + len(failures)} loads failed: {failures[:3]}"
+
+
+def test_a_loaded_index_reads_a_documents_text_only_when_asked(corpus_index):
+    import json
+
+    loaded = store.load(corpus_index)
+    saved = {d["id"]: d for d in json.loads((loaded.folder / "documents.json").read_text(encoding="utf-8"))}
+    docs = list(loaded.documents.values())
+    assert all(d._text is store._UNREAD for d in docs)           # metadata only, from the catalogue
+    assert [d.id for d in docs] == list(saved) and len(docs) == 5
+    for d in docs:
+        assert (d.text, d.pages, d.meta.to_dict(), d.sha) == (saved[d.id]["text"], saved[d.id]["pages"], saved[d.id]["meta"], saved[d.id]["sha"])
+
+
+def test_a_writer_left_without_commit_leaves_the_live_version(corpus_index, tmp_path):
+    root = tmp_path / "index"
+    shutil.copytree(corpus_index, root)
+    live = store.load(root)
+    docs = list(live.documents.values())
+    try:
+        with store.Writer(live.manifest, live.dense.dim, root) as writer:
+            writer.add(docs[0], store.vectors_of(live.dense, docs[0].chunks))
+            assert any(p.name.startswith(".tmp-") for p in root.iterdir())
+            writer.add(docs[1], store.vectors_of(live.dense, docs[1].chunks)[:-1])   # one vector short
+    except ValueError as err:
+        assert "vectors" in str(err)
+    else:
+        raise AssertionError("a document with a vector missing was written")
+    assert not any(p.name.startswith(".tmp-") for p in root.iterdir())
+    assert store.load(root).manifest["version"] == live.manifest["version"] and versions(root) == [live.manifest["version"]]
