@@ -1,10 +1,10 @@
-"""`python -m bench NAME [options]`: run one benchmark (retrieval, timing, embed, ocr, load, faults, alqac, decision, scale)."""
+"""`python -m bench NAME [options]`: run one benchmark (retrieval, timing, embed, ocr, load, faults, alqac, decision, scale, serve)."""
 from __future__ import annotations
 
 import importlib
 import sys
 
-NAMES = ("retrieval", "timing", "embed", "ocr", "load", "faults", "alqac", "decision", "scale")
+NAMES = ("retrieval", "timing", "embed", "ocr", "load", "faults", "alqac", "decision", "scale", "serve")
 
 
 def main() -> None:
