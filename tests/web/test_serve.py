@@ -53,6 +53,14 @@ def test_concurrent_questions_get_the_answers_one_engine_gives(served, engine):
     assert "64,6%" in forest["answer"]["text"]
 
 
+def test_a_query_a_worker_cannot_search_is_a_400_with_its_reason(served):
+    with served.client() as api:
+        bad = api.post("/api/ask", json={"question": "???"})
+        assert bad.status_code == 400 and "no letters or digits" in bad.json()["detail"]
+        number = api.get("/api/search", params={"q": "che phu rung", "mode": "number"})
+        assert number.status_code == 400 and "document number" in number.json()["detail"]
+
+
 def test_an_upload_is_searched_by_every_worker_at_once(served):
     question = "Bao nhiêu cá thể voọc mũi hếch được bảo vệ?"
     with served.client() as api:
