@@ -5,9 +5,8 @@ ranking, answer decision and results, serialisation; then 1, 2 and 4 threads sea
 shows what the GIL lets threads gain). Then each configuration starts the real app on a free localhost
 port over the same index (built once into a temporary folder unless --index-dir holds one), waits for
 /healthz, measures one client asking alone, then N clients (asyncio, keep-alive HTTP/1.1; --client httpx
-for httpx.AsyncClient) asking back to
-back for --seconds over a mix of the question sets' questions: Vietnamese, English, and the Vietnamese
-ones typed without diacritics. Configurations (--configs, comma-separated):
+for httpx.AsyncClient) asking back to back for --seconds over a mix of the question sets' questions:
+Vietnamese, Vietnamese without diacritics, English. Configurations (--configs, comma-separated):
 
     one          the app alone, searching in its own process (QUERY_THREADS threads), no answer cache
     tN           the same with QUERY_THREADS=N
@@ -244,8 +243,8 @@ async def ask_raw(port: int) -> tuple:
     """A keep-alive HTTP/1.1 connection and a function posting one question on it: (status, body)."""
     reader, writer = await asyncio.open_connection("127.0.0.1", port)
 
-    async def ask(question: str) -> tuple[int, bytes]:
-        body = json.dumps({"question": question}).encode()
+    async def ask(question: str, k: int | None = None) -> tuple[int, bytes]:
+        body = json.dumps({"question": question, **({"k": k} if k else {})}).encode()
         writer.write(b"POST /api/ask HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
                      b"Content-Length: %d\r\n\r\n%s" % (len(body), body))
         await writer.drain()
@@ -259,22 +258,43 @@ async def ask_raw(port: int) -> tuple:
 
 
 async def ask_httpx(http) -> tuple:
-    async def ask(question: str) -> tuple[int, bytes]:
-        r = await http.post("/api/ask", json={"question": question})
+    async def ask(question: str, k: int | None = None) -> tuple[int, bytes]:
+        r = await http.post("/api/ask", json={"question": question, **({"k": k} if k else {})})
         return r.status_code, r.content
     return ask, None
 
 
-async def drive(port: int, mix: list[dict], clients: int, seconds: float, kind: str = "raw") -> dict:
+async def prime(port: int, mix: list[dict], clients: int = 8) -> None:
+    """Every question of the mix asked once (as an answer cache would hold them after some use)."""
+    todo = [q["question"] for q in mix]
+
+    async def client() -> None:
+        ask, writer = await ask_raw(port)
+        while todo:
+            await ask(todo.pop())
+        writer.close()
+
+    await asyncio.gather(*(client() for _ in range(clients)))
+
+
+async def drive(port: int, mix: list[dict], clients: int, seconds: float, kind: str = "raw",
+                repeat: float | None = None, seen: set | None = None) -> dict:
     """`clients` keep-alive clients asking back to back for `seconds`; latency of every answered request.
     kind "raw": a minimal asyncio HTTP/1.1 client (about 0.3 ms of CPU a request here); "httpx": one
     httpx.AsyncClient for all (measured here: over 10 ms of CPU a request at 100 connections, so the
-    client, on the same 2 cores, becomes what is measured)."""
+    client, on the same 2 cores, becomes what is measured).
+    With `repeat`, that share of requests asks a question of the mix (asked before: an answer cache holds it)
+    and the rest a question never asked in this run: a question of the mix with k from 6 to 10, which costs
+    the same search (depth 10) but is a new request to any cache."""
     import httpx
 
     latencies: list[float] = []
     errors: list[str] = []
-    asked: list[str] = []
+    asked: list[tuple] = []
+    seen = set() if seen is None else seen
+    before = len(seen)
+    fresh = iter([(q["question"], k) for k in range(6, 11) for q in mix])
+    fresh_left = [True]
     cpu0 = time.process_time()
     limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
     async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", limits=limits, timeout=60) as http:
@@ -283,13 +303,19 @@ async def drive(port: int, mix: list[dict], clients: int, seconds: float, kind: 
         async def client(i: int) -> None:
             j = i * 7
             ask, writer = await (ask_raw(port) if kind == "raw" else ask_httpx(http))
+            rng = random.Random(i)
             try:
                 while time.perf_counter() < until:
-                    question = mix[j % len(mix)]["question"]
+                    question, k = mix[j % len(mix)]["question"], None
                     j += 1
+                    if repeat is not None and rng.random() >= repeat:
+                        question, k = next(fresh, (None, None))
+                        if question is None:
+                            fresh_left[0] = False
+                            question, k = mix[j % len(mix)]["question"], None
                     started = time.perf_counter()
                     try:
-                        status, body = await asyncio.wait_for(ask(question), 60)
+                        status, body = await asyncio.wait_for(ask(question, k), 60)
                         if status != 200 or b'"results"' not in body:
                             errors.append(f"HTTP {status}")
                             continue
@@ -300,7 +326,8 @@ async def drive(port: int, mix: list[dict], clients: int, seconds: float, kind: 
                             ask, writer = await ask_raw(port)
                         continue
                     latencies.append(time.perf_counter() - started)
-                    asked.append(question)
+                    asked.append((question, k))
+                    seen.add((question, k))
             finally:
                 if writer is not None:
                     writer.close()
@@ -310,6 +337,7 @@ async def drive(port: int, mix: list[dict], clients: int, seconds: float, kind: 
         elapsed = time.perf_counter() - started
     return {"clients": clients, "client": kind, "seconds": round(elapsed, 1), "requests": len(latencies),
             "errors": len(errors), "error_kinds": sorted(set(errors)), "distinct_questions": len(set(asked)),
+            "repeat_share": repeat, "repeated_requests": len(asked) - (len(seen) - before), "fresh_ran_out": not fresh_left[0],
             "client_cpu_ms_per_request": round((time.process_time() - cpu0) * 1000 / max(1, len(latencies)), 2),
             "rps": round(len(latencies) / elapsed, 1), "p50_ms": round(pct(latencies, 50) * 1000, 1),
             "p95_ms": round(pct(latencies, 95) * 1000, 1), "p99_ms": round(pct(latencies, 99) * 1000, 1),
@@ -334,10 +362,14 @@ def measure(name: str, index_dir: Path, corpus: Path, mix: list[dict], args, wor
     app = App(name, index_dir, corpus, work / "app.log", work)
     try:
         out = {"config": name, "env": config_env(name), "ready_s": round(app.ready_seconds, 1)}
-        asyncio.run(drive(app.port, mix, min(8, args.clients), args.warmup))   # every process warm
+        seen: set = set()   # (question, k) asked of this app so far
+        asyncio.run(drive(app.port, mix, min(8, args.clients), args.warmup, seen=seen))   # every process warm
         out["alone_p50_ms"] = alone(app.port, mix, 40)
+        if args.repeat is not None:
+            asyncio.run(prime(app.port, mix))
+            seen |= {(q["question"], None) for q in mix}
         print(f"[{name}] {args.clients} clients for {args.seconds:g} s ...", file=sys.stderr, flush=True)
-        out.update(asyncio.run(drive(app.port, mix, args.clients, args.seconds, args.client)))
+        out.update(asyncio.run(drive(app.port, mix, args.clients, args.seconds, args.client, args.repeat, seen)))
         out["memory"] = memory_mb(app.proc.pid)
     finally:
         app.stop()
@@ -348,12 +380,13 @@ def measure(name: str, index_dir: Path, corpus: Path, mix: list[dict], args, wor
 
 # ---- report -------------------------------------------------------------------------------------------
 def table(runs: list[dict], base: dict) -> str:
-    lines = ["| configuration | processes | memory RSS / PSS (MB) | 1 client p50 ms | req/s | p50 ms | p95 ms | p99 ms | max ms | errors | req/s vs first |",
-             "|---|---|---|---|---|---|---|---|---|---|---|"]
+    lines = ["| configuration | processes | memory RSS / PSS (MB) | 1 client p50 ms | req/s | p50 ms | p95 ms | p99 ms | max ms | errors | asked before | req/s vs first |",
+             "|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in runs:
         m = r["memory"]
         lines.append(f"| {r['config']} | {len(m['processes'])} | {m['rss_mb']} / {m['pss_mb']} | {r['alone_p50_ms']} | {r['rps']} | "
                      f"{r['p50_ms']} | {r['p95_ms']} | {r['p99_ms']} | {r['max_ms']} | {r['errors']} | "
+                     f"{r['repeated_requests'] / max(1, r['requests']):.0%} | "
                      f"{r['rps'] / base['rps']:.2f}× |")
     return "\n".join(lines)
 
@@ -368,6 +401,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--corpus", type=Path, default=ROOT / "corpus")
     parser.add_argument("--client", choices=("raw", "httpx"), default="raw",
                         help="raw: a minimal asyncio HTTP/1.1 client (default); httpx: httpx.AsyncClient (costs more CPU)")
+    parser.add_argument("--repeat", type=float, help="share of requests repeating a question of the mix (each asked once "
+                        "before the clients start); the rest ask questions new to the run (default: every client goes round the mix)")
     parser.add_argument("--no-profile", action="store_true", help="skip the in-process profile of one query")
     parser.add_argument("--profile-questions", type=int, default=200)
     parser.add_argument("--thread-seconds", type=float, default=5)
