@@ -284,8 +284,8 @@ async def drive(port: int, mix: list[dict], clients: int, seconds: float, kind: 
     httpx.AsyncClient for all (measured here: over 10 ms of CPU a request at 100 connections, so the
     client, on the same 2 cores, becomes what is measured).
     With `repeat`, that share of requests asks a question of the mix (asked before: an answer cache holds it)
-    and the rest a question never asked in this run: a question of the mix with k from 6 to 10, which costs
-    the same search (depth 10) but is a new request to any cache."""
+    and the rest a question never asked in this run: a question of the mix with k from 6 to 10 and its final
+    punctuation changed, which costs the same search (depth 10) but is a new request to any cache."""
     import httpx
 
     latencies: list[float] = []
@@ -293,7 +293,8 @@ async def drive(port: int, mix: list[dict], clients: int, seconds: float, kind: 
     asked: list[tuple] = []
     seen = set() if seen is None else seen
     before = len(seen)
-    fresh = iter([(q["question"], k) for k in range(6, 11) for q in mix])
+    fresh = iter([(q["question"].rstrip("?. ") + end, k) for end in ("", "?", " ?", ".", "…") for k in range(6, 11)
+                  for q in mix])
     fresh_left = [True]
     cpu0 = time.process_time()
     limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
