@@ -1,10 +1,10 @@
-"""`python -m bench NAME [options]`: run one benchmark (retrieval, timing, embed, ocr, load, faults, alqac, decision, scale, weights)."""
+"""`python -m bench NAME [options]`: run one benchmark (retrieval, timing, embed, ocr, load, faults, alqac, decision, scale, serve, weights)."""
 from __future__ import annotations
 
 import importlib
 import sys
 
-NAMES = ("retrieval", "timing", "embed", "ocr", "load", "faults", "alqac", "decision", "scale", "weights")
+NAMES = ("retrieval", "timing", "embed", "ocr", "load", "faults", "alqac", "decision", "scale", "serve", "weights")
 
 
 def main() -> None:

@@ -94,17 +94,19 @@ def router(service: Service, auth: Auth) -> APIRouter:
                format: Literal["json", "csv"] = "json"):
         """Hybrid search in the CLI's JSON shape (`python -m index search --json`); `format=csv` exports the results."""
         need(request, "reader")
+        if format == "json":   # serialised once, where it was searched (the response_model documents it)
+            return Response(run(service.search_json, q, k, _filters(province, type, year, doc), mode, accent_insensitive),
+                            media_type="application/json")
         result = run(service.search, q, k, _filters(province, type, year, doc), mode, accent_insensitive)
-        if format == "csv":
-            return Response(results_csv(result), media_type="text/csv; charset=utf-8",
-                            headers={"Content-Disposition": 'attachment; filename="results.csv"'})
-        return result
+        return Response(results_csv(result), media_type="text/csv; charset=utf-8",
+                        headers={"Content-Disposition": 'attachment; filename="results.csv"'})
 
     @api.post("/api/ask", tags=["search"], response_model=SearchResponse)
     def ask(request: Request, body: Ask):
         """A question: the answering sentence with citations (or `answer: null`), plus the top passages."""
         need(request, "reader")
-        return run(service.search, body.question, body.k, _filters(body.province, body.type, body.year, body.doc))
+        return Response(run(service.search_json, body.question, body.k,
+                            _filters(body.province, body.type, body.year, body.doc)), media_type="application/json")
 
     @api.get("/api/documents", tags=["documents"])
     def documents(request: Request):

@@ -8,6 +8,7 @@ import re
 import sys
 import threading
 import time
+from collections import OrderedDict
 from pathlib import Path
 from typing import BinaryIO, Callable
 
@@ -15,6 +16,7 @@ from index.engine import (Document, Engine, Filters, IndexMissing, Metadata, doc
                           embedder_for, sidecar_path, writer_lock)
 from web import uploads
 from web.limits import MAX_FILES
+from web.pool import SearchPool
 from web.settings import Settings
 from web.uploads import UploadError
 
@@ -42,6 +44,9 @@ class Service:
         self._write = threading.Lock()
         self._reloading = threading.Lock()
         self._queries = threading.BoundedSemaphore(max(1, settings.query_threads))
+        self.pool: SearchPool | None = None
+        self._answers: OrderedDict[tuple, bytes] = OrderedDict()   # (query, k, filters, mode, accents, version) -> JSON
+        self._answers_lock = threading.Lock()
 
     # ---- start-up -------------------------------------------------------------------------
     def start(self, background: bool = True) -> None:
@@ -63,7 +68,7 @@ class Service:
                 print(f"[uploads] removed '{name}': left by an interrupted upload or delete", file=sys.stderr, flush=True)
             self._set("loading", 0.0, f"loading the index from {self.index_dir}")
             try:
-                self._engine = Engine(self.index_dir, self.embedder)
+                engine = Engine(self.index_dir, self.embedder)
             except IndexMissing:
                 self._set("building", 0.0, f"no index yet: ingesting {', '.join(map(str, self.settings.roots))}")
                 print(f"[index] {self.status['message']} into {self.index_dir}", file=sys.stderr, flush=True)
@@ -72,7 +77,13 @@ class Service:
                       f"{summary.seconds:.1f} s; {len(summary.errors)} error(s)", file=sys.stderr, flush=True)
                 for error in summary.errors:
                     print(f"[index]   {error['path']}: {error['reason']}", file=sys.stderr, flush=True)
-                self._engine = Engine(self.index_dir, self.embedder)
+                engine = Engine(self.index_dir, self.embedder)
+            if self.settings.workers > 0:   # ready once every worker has loaded the index
+                self._set("loading", 1.0, f"starting {self.settings.workers} search worker processes")
+                self.pool = SearchPool(self.index_dir, self.settings.workers)
+                pids = self.pool.start()
+                print(f"[app] {len(pids)} search worker processes: {', '.join(map(str, pids))}", file=sys.stderr, flush=True)
+            self._engine = engine
             seconds = time.perf_counter() - self.started
             self._set("ok", 1.0, f"ready in {seconds:.1f} s")
             manifest = self._engine.manifest
@@ -117,12 +128,45 @@ class Service:
 
     def search(self, query: str, k: int = 10, filters: Filters | None = None, mode: str = "smart",
                accent_insensitive: bool = True) -> dict:
+        return json.loads(self.search_json(query, k, filters, mode, accent_insensitive))
+
+    def search_json(self, query: str, k: int = 10, filters: Filters | None = None, mode: str = "smart",
+                    accent_insensitive: bool = True) -> bytes:
+        """The response as JSON: from the answer cache, else from a search worker, else searched here."""
         check_text(query, "the question")
         for name in ("province", "type", "doc"):
             check_text(getattr(filters, name, None), name)
         engine = self.engine
-        with self._queries:
-            return engine.search(query, k=k, filters=filters, mode=mode, accent_insensitive=accent_insensitive).model_dump()
+        key = (query, k, repr(filters), mode, accent_insensitive)
+        found = self._cached(key + (engine.version,))
+        if found is not None:
+            return found
+        if self.pool is not None:
+            version, data = self.pool.search(query, k, filters, mode, accent_insensitive)
+        else:
+            with self._queries:
+                version, data = engine.version, engine.search(query, k=k, filters=filters, mode=mode,
+                                                              accent_insensitive=accent_insensitive).model_dump_json().encode()
+        self._remember(key + (version,), data)
+        return data
+
+    def _cached(self, key: tuple) -> bytes | None:
+        with self._answers_lock:
+            data = self._answers.get(key)
+            if data is not None:
+                self._answers.move_to_end(key)
+            return data
+
+    def _remember(self, key: tuple, data: bytes) -> None:
+        """Keep the answer of one index version; the first answer of a newer version empties the cache."""
+        if self.settings.query_cache <= 0:
+            return
+        with self._answers_lock:
+            if self._answers and next(reversed(self._answers))[-1] != key[-1]:
+                self._answers.clear()
+            self._answers[key] = data
+            while len(self._answers) > self.settings.query_cache:
+                self._answers.popitem(last=False)
 
     def provinces(self) -> set[str]:
         """Provinces the indexed documents are about (a follow-up question may name one); none while loading."""

@@ -35,6 +35,8 @@ class Settings:
     users: dict[str, tuple[str, str]] = field(default_factory=lambda: _users(_list("AUTH_USERS")))
     secret: str = field(default_factory=lambda: os.environ.get("AUTH_SECRET") or secrets.token_hex(32))
     query_threads: int = field(default_factory=lambda: int(os.environ.get("QUERY_THREADS") or 2))
+    workers: int = field(default_factory=lambda: int(os.environ.get("WORKERS") or 0))          # search processes; 0: in the app's
+    query_cache: int = field(default_factory=lambda: int(os.environ.get("QUERY_CACHE") or 1024))  # answers kept; 0: none
 
     def __post_init__(self) -> None:
         self.corpus_dir = Path(self.corpus_dir)   # a string from the command line (--corpus) too
