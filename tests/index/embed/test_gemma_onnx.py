@@ -6,8 +6,8 @@ import json
 import numpy as np
 import pytest
 
-from index.embed.models import FETCH_HINT, GEMMA, hash_list, verified_folder
-from index.embed.verify import ModelUnavailable, list_digest
+from index.embed.models import GEMMA, hash_list
+from index.embed.verify import list_digest
 
 from .conftest import EN_TEXTS, VI_TEXTS
 
@@ -19,11 +19,8 @@ QUERIES = ["what is the forest cover target?", "tỷ lệ che phủ rừng", "ty
 
 
 @pytest.fixture(scope="module")
-def source():
-    try:
-        return verified_folder()
-    except ModelUnavailable as e:
-        pytest.skip(f"EmbeddingGemma not available ({e}); `{FETCH_HINT}` puts it in the cache")
+def source(gemma_folder):
+    return gemma_folder
 
 
 @pytest.fixture(scope="module")
