@@ -43,18 +43,20 @@ def get(port: int, path: str, timeout: float = 5) -> int:
 
 
 class App:
-    """`python app.py` on a free port; `ready_seconds` from process start to the first 200 on /healthz."""
+    """`python app.py` (of `root`, this tree by default) on a free port, with `env` added to the environment;
+    `listening_seconds` / `ready_seconds` from process start to the first answer / the first 200 on /healthz."""
 
-    def __init__(self, index_dir: Path, corpus: Path, log: Path):
+    def __init__(self, index_dir: Path, corpus: Path, log: Path, root: Path = ROOT, env: dict | None = None,
+                 label: str = "app.py"):
         self.port = free_port()
-        env = dict(os.environ, INDEX_DIR=str(index_dir), CORPUS_DIR=str(corpus), LOG_LEVEL="warning")
+        env = dict(os.environ, INDEX_DIR=str(index_dir), CORPUS_DIR=str(corpus), LOG_LEVEL="warning", **(env or {}))
         started = time.perf_counter()
-        self.proc = subprocess.Popen([sys.executable, str(ROOT / "app.py"), "--host", "127.0.0.1", "--port", str(self.port)],
-                                     cwd=ROOT, env=env, stdout=open(log, "ab"), stderr=subprocess.STDOUT)
+        self.proc = subprocess.Popen([sys.executable, str(root / "app.py"), "--host", "127.0.0.1", "--port", str(self.port)],
+                                     cwd=root, env=env, stdout=open(log, "ab"), stderr=subprocess.STDOUT)
         self.listening_seconds = None
         while time.perf_counter() - started < START_TIMEOUT:
             if self.proc.poll() is not None:
-                raise SystemExit(f"app.py exited with {self.proc.returncode}; see {log}")
+                raise SystemExit(f"{label} exited with {self.proc.returncode}; see {log}")
             try:
                 status = get(self.port, "/healthz")
                 self.listening_seconds = self.listening_seconds or time.perf_counter() - started
@@ -65,14 +67,15 @@ class App:
                 pass
             time.sleep(0.1)
         self.stop()
-        raise SystemExit(f"app.py not ready after {START_TIMEOUT} s; see {log}")
+        raise SystemExit(f"{label} not ready after {START_TIMEOUT} s; see {log}")
 
     def stop(self) -> None:
         self.proc.terminate()
         try:
-            self.proc.wait(15)
+            self.proc.wait(30)
         except subprocess.TimeoutExpired:
             self.proc.kill()
+            self.proc.wait()
 
 
 def client(port: int, texts: list[str], offset: int, until: float, latencies: list[float], errors: list[str]) -> None:

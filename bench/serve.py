@@ -32,11 +32,10 @@ import threading
 import time
 from pathlib import Path
 
-from bench.load import free_port, get
+from bench import load
 
 ROOT = Path(__file__).resolve().parent.parent
 QA_FILES = sorted((ROOT / "bench").glob("qa*.jsonl"))
-START_TIMEOUT = 600
 FORMS = {"vi": "vi", "vi_nodiac": "vi, no diacritics", "en": "en"}
 
 
@@ -203,39 +202,16 @@ def memory_mb(pid: int) -> dict:
     return {"processes": rows, "rss_mb": sum(r["rss_mb"] for r in rows), "pss_mb": sum(r["pss_mb"] for r in rows)}
 
 
-class App:
+class App(load.App):
     """`python app.py` of this tree (or of an exported ref) on a free port, with the configuration's environment."""
 
     def __init__(self, name: str, index_dir: Path, corpus: Path, log: Path, work: Path):
-        self.name, self.port = name, free_port()
+        self.name = name
         root = checkout(name[4:], work) if name.startswith("ref:") else ROOT
-        env = dict(os.environ, INDEX_DIR=str(index_dir), CORPUS_DIR=str(corpus), LOG_LEVEL="warning",
-                   OMP_NUM_THREADS="1", HF_HUB_OFFLINE="1", **config_env(name))
-        if (ROOT / "models").is_dir():
-            env.setdefault("MODELS_DIR", str(ROOT / "models"))
-        started = time.perf_counter()
-        self.proc = subprocess.Popen([sys.executable, str(root / "app.py"), "--host", "127.0.0.1", "--port", str(self.port)],
-                                     cwd=root, env=env, stdout=open(log, "ab"), stderr=subprocess.STDOUT)
-        while time.perf_counter() - started < START_TIMEOUT:
-            if self.proc.poll() is not None:
-                raise SystemExit(f"app.py ({name}) exited with {self.proc.returncode}; see {log}")
-            try:
-                if get(self.port, "/healthz") == 200:
-                    self.ready_seconds = time.perf_counter() - started
-                    return
-            except OSError:
-                pass
-            time.sleep(0.1)
-        self.stop()
-        raise SystemExit(f"app.py ({name}) not ready after {START_TIMEOUT} s; see {log}")
-
-    def stop(self) -> None:
-        self.proc.terminate()
-        try:
-            self.proc.wait(30)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
+        env = {"OMP_NUM_THREADS": "1", "HF_HUB_OFFLINE": "1", **config_env(name)}
+        if (ROOT / "models").is_dir() and "MODELS_DIR" not in os.environ:
+            env["MODELS_DIR"] = str(ROOT / "models")
+        super().__init__(index_dir, corpus, log, root=root, env=env, label=f"app.py ({name})")
 
 
 # ---- the clients --------------------------------------------------------------------------------------
