@@ -269,7 +269,7 @@ def measure(folder: Path, query_file: Path, model: str | None, backend: str | No
     """Inside the fresh process: load the index, then time each kind of query (embedding apart)."""
     from index import store
     from index.embed import load_embedder
-    from index.search import Filters, Searcher
+    from index.search import Searcher
 
     embedder = TimedEmbedder(load_embedder(model, backend))
     embedder.embed_query("khởi động")
@@ -281,26 +281,35 @@ def measure(folder: Path, query_file: Path, model: str | None, backend: str | No
     loaded_mb = memory_mb()["rss"]
     asked = json.loads(query_file.read_text(encoding="utf-8"))
 
+    times = time_queries(searcher, embedder, asked)
+    memory = memory_mb()   # after the queries, before the recall check's exact scans read every vector
+    dense = dense_recall(snapshot.dense, [embedder.inner.embed_query(q) for q in asked["recall"]])
+    return {"passages": len(snapshot.chunks), "load_s": round(load_s, 2), "rss_mb": round(memory["rss"]),
+            "rss_peak_mb": round(memory["hwm"]), "rss_anon_mb": round(memory["anon"]), "rss_file_mb": round(memory["file"]),
+            "rss_model_mb": round(model_mb), "rss_loaded_mb": round(loaded_mb),
+            **{k: v for kind, ms in times.items() for k, v in percentiles(kind, ms).items()}, **dense}
+
+
+def time_queries(searcher, embedder, asked: dict) -> dict[str, list[float]]:
+    """Milliseconds of each asked query beyond its query embedding, by kind (smart, phrase, number, filtered),
+    and of the smart queries' embeddings ("embed"); each search reads one index version (`searcher.reading()`)."""
+    from index.search import Filters
+
     def timed(text: str, **kw) -> tuple[float, float]:
         embedder.spent = 0.0
         start = time.perf_counter()
-        searcher.search(text, **kw)
+        with searcher.reading():
+            searcher.search(text, **kw)
         total = time.perf_counter() - start
         return (total - embedder.spent) * 1000, embedder.spent * 1000
 
     for q in asked["smart"][:3]:
         timed(q)   # warm up
     smart, embed = zip(*[timed(q) for q in asked["smart"]])
-    phrase = [timed(p, mode="phrase")[0] for p in asked["phrase"]]
-    number = [timed(n, mode="number")[0] for n in asked["number"]]
-    filtered = [timed(q, filters=Filters(province=p))[0] for q, p in asked["filtered"]]
-    memory = memory_mb()   # after the queries, before the recall check's exact scans read every vector
-    dense = dense_recall(snapshot.dense, [embedder.inner.embed_query(q) for q in asked["recall"]])
-    return {"passages": len(snapshot.chunks), "load_s": round(load_s, 2), "rss_mb": round(memory["rss"]),
-            "rss_peak_mb": round(memory["hwm"]), "rss_anon_mb": round(memory["anon"]), "rss_file_mb": round(memory["file"]),
-            "rss_model_mb": round(model_mb), "rss_loaded_mb": round(loaded_mb),
-            **percentiles("embed", list(embed)), **percentiles("smart", list(smart)), **percentiles("phrase", phrase),
-            **percentiles("number", number), **percentiles("filtered", filtered), **dense}
+    return {"embed": list(embed), "smart": list(smart),
+            "phrase": [timed(p, mode="phrase")[0] for p in asked["phrase"]],
+            "number": [timed(n, mode="number")[0] for n in asked["number"]],
+            "filtered": [timed(q, filters=Filters(province=p))[0] for q, p in asked["filtered"]]}
 
 
 def dense_recall(dense, vectors: list[np.ndarray], k: int = 10) -> dict:

@@ -82,10 +82,9 @@ def load(folder: Path, url: str) -> dict:
 
 def measure(url: str, query_file: Path, model: str | None, backend: str | None) -> dict:
     """Inside the fresh process: open the PostgreSQL index, then time each kind of query (embedding apart)."""
-    from bench.scale import TimedEmbedder, memory_mb, percentiles
+    from bench.scale import TimedEmbedder, memory_mb, percentiles, time_queries
     from index.embed import load_embedder
     from index.pg.search import Searcher, open_index
-    from index.search import Filters
 
     embedder = TimedEmbedder(load_embedder(model, backend))
     embedder.embed_query("khởi động")
@@ -95,25 +94,11 @@ def measure(url: str, query_file: Path, model: str | None, backend: str | None) 
     load_s = time.perf_counter() - started
     asked = json.loads(query_file.read_text(encoding="utf-8"))
 
-    def timed(text: str, **kw) -> tuple[float, float]:
-        embedder.spent = 0.0
-        start = time.perf_counter()
-        with searcher.reading():
-            searcher.search(text, **kw)
-        total = time.perf_counter() - start
-        return (total - embedder.spent) * 1000, embedder.spent * 1000
-
-    for q in asked["smart"][:3]:
-        timed(q)   # warm up
-    smart, embed = zip(*[timed(q) for q in asked["smart"]])
-    phrase = [timed(p, mode="phrase")[0] for p in asked["phrase"]]
-    number = [timed(n, mode="number")[0] for n in asked["number"]]
-    filtered = [timed(q, filters=Filters(province=p))[0] for q, p in asked["filtered"]]
+    times = time_queries(searcher, embedder, asked)
     knn = knn_recall(index, [embedder.inner.embed_query(q) for q in asked["recall"]])
     memory = memory_mb()
     return {**knn, "passages": index.state.chunks, "load_s": round(load_s, 2), "rss_mb": round(memory["rss"]),
-            **percentiles("embed", list(embed)), **percentiles("smart", list(smart)), **percentiles("phrase", phrase),
-            **percentiles("number", number), **percentiles("filtered", filtered)}
+            **{k: v for kind, ms in times.items() for k, v in percentiles(kind, ms).items()}}
 
 
 def knn_recall(index, vectors, k: int = 10) -> dict:
