@@ -71,6 +71,11 @@ def engine_texts(engine: Engine, question: str, k: int = 10) -> list[str]:
     return [hit.chunk.text for hit in hits]
 
 
+def gold_ranks(engine: Engine, questions: list[dict]) -> dict[str, int | None]:
+    """Question id -> 1-based rank of its first gold line in the engine's ranking (None: not in the top 10)."""
+    return {q["id"]: first_hit(engine_texts(engine, q["question"]), q["gold"]) for q in questions}
+
+
 def show_failures(engine: Engine, questions: list[dict], ranks: dict[str, int | None]) -> None:
     """Questions whose gold line is not first, with what came first instead."""
     for q in questions:
@@ -113,7 +118,7 @@ def run(args) -> dict:
     rows: dict[str, dict[str, dict]] = {}
     for name, weights in systems.items():
         engine.configure(replace(chosen, weights={lang: weights for lang in LANGS}) if weights else chosen)
-        ranks = {q["id"]: first_hit(engine_texts(engine, q["question"]), q["gold"]) for q in answerable}
+        ranks = gold_ranks(engine, answerable)
         rows[name] = _by_lang(answerable, ranks)
         if args.failures and weights is None:
             show_failures(engine, answerable, ranks)
@@ -150,7 +155,7 @@ def fusion_table(engine: Engine, qa: list[dict]) -> str:
         variant = replace(chosen, fusion=fusion, rrf_k=k or chosen.rrf_k)
         engine.configure(variant)
         answerable = [q for q in qa if q["gold"]]
-        ranks = {q["id"]: first_hit(engine_texts(engine, q["question"]), q["gold"]) for q in answerable}
+        ranks = gold_ranks(engine, answerable)
         mrr = _by_lang(answerable, ranks)
         said = {q["id"]: engine.search(q["question"]).model_dump()["answer"] for q in qa}
         right = sum(1 for q in answerable if answered_right(q, said[q["id"]]))

@@ -17,7 +17,7 @@ import json
 from dataclasses import replace
 from pathlib import Path
 
-from bench.retrieval import LANGS, ROOT, engine_texts, first_hit, load_qa
+from bench.retrieval import LANGS, ROOT, gold_ranks, load_qa, metrics
 from index.embed import load_embedder
 from index.engine import Engine, ingest
 from index.ranking import for_model
@@ -41,15 +41,9 @@ class NoRestoration:
         return getattr(self.vocab, name)
 
 
-def ranks(engine: Engine, questions: list[dict]) -> dict[str, int | None]:
-    return {q["id"]: first_hit(engine_texts(engine, q["question"]), q["gold"]) for q in questions}
-
-
 def score(questions: list[dict], found: dict[str, int | None], lang: str | None = None) -> dict:
-    chosen = [found[q["id"]] for q in questions if lang is None or q["lang"] == lang]
-    n = len(chosen) or 1
-    return {"n": len(chosen), "mrr@10": sum(1 / r for r in chosen if r and r <= 10) / n,
-            "hit@1": sum(1 for r in chosen if r == 1) / n}
+    """hit@k and MRR@10 of the questions (of one language) from their gold ranks."""
+    return metrics([found[q["id"]] for q in questions if lang is None or q["lang"] == lang])
 
 
 def grid_ranks(engine: Engine, questions: list[dict]) -> dict[tuple, dict[str, int | None]]:
@@ -58,7 +52,7 @@ def grid_ranks(engine: Engine, questions: list[dict]) -> dict[tuple, dict[str, i
     out = {}
     for weights in GRID:
         engine.configure(replace(base, weights={lang: weights for lang in LANGS}))
-        out[weights] = ranks(engine, questions)
+        out[weights] = gold_ranks(engine, questions)
     engine.configure(base)
     return out
 
@@ -111,14 +105,14 @@ def run(args) -> dict:
     found = {}
     for name, config in variants.items():
         engine.configure(config)
-        found[name] = ranks(engine, everything)
+        found[name] = gold_ranks(engine, everything)
     engine.configure(variants["chosen on " + "+".join(args.tune)])
     glossary = engine.searcher.glossary
     engine.searcher.glossary = []
-    found["chosen, without the glossary"] = ranks(engine, everything)
+    found["chosen, without the glossary"] = gold_ranks(engine, everything)
     engine.searcher.glossary = glossary
     engine.searcher.vocab = NoRestoration(engine.searcher.vocab)
-    found["chosen, without restoration"] = ranks(engine, everything)
+    found["chosen, without restoration"] = gold_ranks(engine, everything)
 
     print(f"\nweights in use: {json.dumps(current)}\nchosen per language on {'+'.join(args.tune)}: {json.dumps(chosen)}")
     rows = {}
