@@ -1,7 +1,6 @@
 """The public engine API the CLI, the app and the REST API use: load an index, search and answer (typed results), update the index."""
 from __future__ import annotations
 
-import json
 import os
 import time
 from pathlib import Path
@@ -98,7 +97,7 @@ def index_model(path: str | Path | None = None) -> tuple[str, str | None] | None
         from index.pg.search import index_model as pg_index_model
         return pg_index_model(root)
     try:
-        manifest = json.loads((root / store.current(root) / "manifest.json").read_text(encoding="utf-8"))
+        manifest = store.manifest(root)
     except (IndexMissing, OSError, ValueError):
         return None
     return (manifest["model"], manifest.get("backend")) if manifest.get("model") else None

@@ -342,6 +342,15 @@ def current(root: Path) -> str:
         raise IndexMissing(f"no index in {root}: build it with `python -m ingest` (corpus/ by default)") from None
 
 
+def manifest(root: Path) -> dict:
+    """The live version's manifest (model, backend, dimension, counts, schema); IndexMissing if there is none."""
+    return _read_manifest(root / current(root))
+
+
+def _read_manifest(folder: Path) -> dict:
+    return json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+
+
 def _mapped(path: Path):
     with open(path, "rb") as f:
         return mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) if path.stat().st_size else b""
@@ -349,7 +358,7 @@ def _mapped(path: Path):
 
 def _load_version(root: Path, name: str) -> Snapshot:
     folder = root / name
-    manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    manifest = _read_manifest(folder)
     if manifest.get("schema") != SCHEMA_VERSION:
         raise IndexMissing(f"index in {root} has schema {manifest.get('schema')}, expected {SCHEMA_VERSION}: re-ingest")
     documents: dict[str, Document] = {}
