@@ -44,12 +44,13 @@ def main(argv: list[str] | None = None) -> None:
         questions = [q["question"] for q in load_qa(QA_FILE)]
         for q in questions[:3]:
             engine.search(q)
-        engine_ms, baseline_ms = [], []
+        engine_ms, baseline_ms, by_lang = [], [], {}
         for _ in range(3):
             for q in questions:
                 start = time.perf_counter()
-                engine.search(q)
+                lang = engine.search(q).lang
                 engine_ms.append((time.perf_counter() - start) * 1000)
+                by_lang.setdefault(lang, []).append(engine_ms[-1])
                 start = time.perf_counter()
                 engine.snapshot.dense.search(embedder.embed_query(q), 10)   # baseline: embed + flat FAISS
                 baseline_ms.append((time.perf_counter() - start) * 1000)
@@ -61,6 +62,9 @@ def main(argv: list[str] | None = None) -> None:
     print(f"| unchanged re-ingest | {warm_s * 1000:.0f} ms | | {warm_s / cold_s:.2%} of cold, 0 chunks embedded |")
     print(f"| query, engine (hybrid + answer) | {statistics.median(engine_ms):.1f} ms | {percentile(engine_ms, 95):.1f} ms "
           f"| {len(engine_ms)} queries |")
+    for lang, ms in sorted(by_lang.items()):
+        print(f"| query, engine, {lang} questions | {statistics.median(ms):.1f} ms | {percentile(ms, 95):.1f} ms "
+              f"| {len(ms)} queries |")
     print(f"| query, baseline (embed + flat FAISS) | {statistics.median(baseline_ms):.1f} ms "
           f"| {percentile(baseline_ms, 95):.1f} ms | engine/baseline p50 = "
           f"{statistics.median(engine_ms) / statistics.median(baseline_ms):.2f} |")

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from typing import Callable, Sequence
 
 from core.document import Chunk
 from core.text import YEAR, content_words, years
@@ -55,9 +56,17 @@ def figure_values(text: str) -> set[str]:
     return {v for v in values if not YEAR.fullmatch(v)}
 
 
-def best_sentence(text: str, words: set[str]) -> str:
-    """The sentence sharing most query words; among ties, one with a figure, then the first."""
+Closeness = Callable[[list[str]], Sequence[float]]   # sentences -> how close each is to the question, by meaning
+
+
+def best_sentence(text: str, words: set[str], closeness: Closeness | None = None) -> str:
+    """The sentence sharing most query words; among ties, one with a figure, then the first. With
+    `closeness`, the sentence closest to the question by meaning (for a question in another language
+    than the documents, whose words only meet the text through the glossary)."""
     options = sentences(text) or [text]
+    if closeness is not None and len(options) > 1:
+        close = list(closeness(options))
+        return options[max(range(len(options)), key=lambda i: (close[i], -i))]
     return max(options, key=lambda s: (len(words & content_words(s)), bool(figures(s)), -options.index(s)))
 
 
@@ -74,10 +83,11 @@ class _Statement:
     sources: list[Chunk]
 
 
-def answer(query: Query, hits: list[Hit], config: RankingConfig = DEFAULT) -> Answer | None:
-    """The answering sentence of the best passage with every document that states it, plus passages of
-    other documents that state the same indicator for the same year with a different figure. None
-    without hits. Whether the best passage answers at all is decided before (index.decision).
+def answer(query: Query, hits: list[Hit], config: RankingConfig = DEFAULT, closeness: Closeness | None = None) -> Answer | None:
+    """The answering sentence of the best passage (picked by `closeness` when given, else by the
+    question's words) with every document that states it, plus passages of other documents that state
+    the same indicator for the same year with a different figure. None without hits. Whether the best
+    passage answers at all is decided before (index.decision).
 
     When documents disagree, the statement put first is the one whose document is about the province
     and year the question names, else the one the most documents state (ties keep the retrieval order)."""
@@ -85,7 +95,7 @@ def answer(query: Query, hits: list[Hit], config: RankingConfig = DEFAULT) -> An
         return None
     words = content_words(query.vietnamese)
     first = hits[0]
-    text = best_sentence(first.chunk.text, words)
+    text = best_sentence(first.chunk.text, words, closeness)
     indicator = (content_words(text) & words) or content_words(text)
     target = years(query.text) or statement_years(text, first.chunk)
     statements = [_Statement(first, text, figure_values(text), [first.chunk, *first.also_in])]

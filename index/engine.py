@@ -9,7 +9,7 @@ from typing import Callable
 from core.document import Chunk, Document, Metadata
 from core.text import term_pattern, term_spans
 from index import store
-from index.answer import Answer, answer
+from index.answer import Answer, Closeness, answer
 from index.answer import figures as figure_spans
 from index import build
 from index.build import Summary, source_sha
@@ -17,11 +17,13 @@ from index.conversation import LEVELS, confidence, follow_up
 from index.decision import Decision, for_model
 from index.embed import load_embedder
 from index.embed.base import Embedder
+from index.embed.memo import remembering
 from index.lexical import doc_numbers
 from index.ranking import RankingConfig
 from index.ranking import for_model as ranking_for
 from index.results import Citation, DocRef, NotCovered, OtherFigure, Result, SearchResponse
 from index.results import Answer as AnswerOut
+from index.query import Query
 from index.search import MODES, Filters, Hit, Searcher
 from index.pg import is_url
 from index.store import IndexMissing, ModelMismatch
@@ -151,7 +153,7 @@ class Engine:
     def __init__(self, index_dir: str | Path | None = None, embedder: Embedder | None = None,
                  config: RankingConfig | None = None, decision: Decision | None = None):
         self.index_dir = index_dir
-        self.embedder = embedder or embedder_for(index_dir)
+        self.embedder = remembering(embedder or embedder_for(index_dir))
         self.config = config or ranking_for(self.embedder.model_id)
         self.decision = decision or for_model(self.embedder.model_id)
         self.reload()
@@ -210,6 +212,15 @@ class Engine:
         return AnswerOut(text=found.text, figures=found.figures, citations=[self.citation(c) for c in found.sources],
                          other_figures=[OtherFigure(**self.citation(c).model_dump(), statement=s) for c, s in found.others])
 
+    def closeness(self, query: Query) -> Closeness | None:
+        """For a question not in the documents' language (English), how close each sentence of the answering
+        passage is to it by the model's cosine: its words meet the text only through the glossary. For a
+        Vietnamese question shared words pick as well (`python -m bench retrieval`, answers) at no cost: None."""
+        if query.lang != "en":
+            return None
+        question = self.embedder.embed_query(query.for_embedding)   # remembered from the retrieval just done
+        return lambda sentences: self.embedder.embed_passages(sentences) @ question
+
     def search(self, query: str, k: int = 10, filters: Filters | None = None, mode: str = "smart",
                accent_insensitive: bool = True) -> SearchResponse:
         """The answer and the top k passages; ValueError with a one-line reason for a query that cannot be searched."""
@@ -232,7 +243,7 @@ class Engine:
         hits = self.searcher.search(query, max(k, self.config.min_depth), filters, mode, accent_insensitive, parsed)
         scope = self.searcher.scope(parsed, filters)
         verdict = self.decision.decide(parsed, hits, scope) if mode == "smart" else None
-        found = answer(parsed, hits, self.config) if verdict and verdict.answers else None
+        found = answer(parsed, hits, self.config, self.closeness(parsed)) if verdict and verdict.answers else None
         stating: set[str] = set()
         if found is not None:   # the passage the answer quotes leads the list, as citation [1]
             hits = sorted(hits, key=lambda h: h.chunk is not found.sources[0])

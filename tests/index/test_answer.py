@@ -1,5 +1,5 @@
 """Figures and sentences of an answer: list markers are not figures, the same figure written twice is one."""
-from index.answer import figure_values, figures, sentences
+from index.answer import best_sentence, figure_values, figures, sentences
 
 
 def spans(text):
@@ -20,3 +20,14 @@ def test_the_same_figure_written_differently_is_one_value_and_years_are_not_valu
 def test_sentences_drop_every_list_marker_before_them():
     assert sentences("- (1) Tốc độ tăng trưởng: 7 - 7,5%. 2. Thu ngân sách 7.485 tỷ đồng.") == [
         "Tốc độ tăng trưởng: 7 - 7,5%.", "Thu ngân sách 7.485 tỷ đồng."]
+
+
+PASSAGE = ("Tỷ lệ chất thải rắn được thu gom xử lý đạt 86,7%. "
+           "Cụm công nghiệp có hệ thống xử lý nước thải tập trung đạt 65,8%.")
+
+
+def test_the_answer_sentence_is_the_one_sharing_most_words_unless_closeness_is_given():
+    assert best_sentence(PASSAGE, {"thu", "gom", "xử", "lý"}).startswith("Tỷ lệ chất thải rắn")
+    closer_second = lambda options: [0.2, 0.7][:len(options)]
+    assert best_sentence(PASSAGE, {"thu", "gom", "xử", "lý"}, closer_second).startswith("Cụm công nghiệp")
+    assert best_sentence("Một câu duy nhất 12%.", set(), lambda options: 1 / 0) == "Một câu duy nhất 12%."
