@@ -213,10 +213,11 @@ class Engine:
                          other_figures=[OtherFigure(**self.citation(c).model_dump(), statement=s) for c, s in found.others])
 
     def closeness(self, query: Query) -> Closeness | None:
-        """For a question not in the documents' language (English), how close each sentence of the answering
-        passage is to it by the model's cosine: its words meet the text only through the glossary. For a
-        Vietnamese question shared words pick as well (`python -m bench retrieval`, answers) at no cost: None."""
-        if query.lang != "en":
+        """How close each sentence of the answering passage is to the question by the model's cosine, for the
+        query languages the ranking picks the answer sentence by meaning in (RankingConfig.sentence_by_meaning:
+        English, whose words meet the text only through the glossary, with a model that reads it well); else
+        None (the sentence sharing most of the question's words)."""
+        if query.lang not in self.config.sentence_by_meaning:
             return None
         question = self.embedder.embed_query(query.for_embedding)   # remembered from the retrieval just done
         return lambda sentences: self.embedder.embed_passages(sentences) @ question

@@ -44,6 +44,10 @@ class RankingConfig:
     # Share of the answer's indicator words another document's passage must contain to be listed as a
     # different figure for the same indicator.
     min_conflict_overlap: float = 0.75
+    # Query languages whose answer sentence (within the answering passage) is the one closest to the question
+    # by the model's cosine instead of the one sharing most of its words. Worth it only where the model reads
+    # English against Vietnamese well: see MODEL_CHOICES. Costs embedding the passage's sentences per question.
+    sentence_by_meaning: frozenset[str] = frozenset()
 
     def weights_for(self, lang: str, translated: float = 1.0) -> Weights:
         dense, lexical, coverage = self.weights[lang]
@@ -54,20 +58,27 @@ class RankingConfig:
 
 DEFAULT = RankingConfig()
 
-# Fusion weights of a model whose own measurement (`python -m bench weights --model ...`, chosen on the tuned and
-# held-out sets, checked on the blind and final ones) chose other weights than DEFAULT's. Keyed by model id
-# without its Matryoshka size ("google/embeddinggemma-300m@256" uses "google/embeddinggemma-300m"'s).
+# Choices of a model whose own measurement differs from DEFAULT's, keyed by model id without its Matryoshka size
+# ("google/embeddinggemma-300m@256" uses "google/embeddinggemma-300m"'s). Fusion weights: `python -m bench weights
+# --model ...`, chosen on the tuned and held-out sets, checked on the blind and final ones.
 # EmbeddingGemma-300M: English by meaning alone. Leaving each question set out in turn, dense-only English scored
 # MRR@10 0.849 on the set left out against 0.812 for equal weights and 0.820 for weights picked on the other sets;
 # it lost only on the tuned set the glossary was written from (0.917 vs 0.983). Vietnamese keeps equal weights
 # (picked weights: 0.919 vs 0.924 with diacritics, 0.916 vs 0.926 without). e5-small keeps DEFAULT: the same
 # procedure picks equal weights for it in every language (BENCHMARKS.md, "python -m bench weights").
-MODEL_WEIGHTS: dict[str, dict[str, Weights]] = {
-    "google/embeddinggemma-300m": {"vi": (1.0, 1.0, 1.0), "vi_nodiac": (1.0, 1.0, 1.0), "en": (1.0, 0.0, 0.0)},
+# English answer sentence by meaning (`python -m bench retrieval`, answers, each set; BENCHMARKS.md): with
+# EmbeddingGemma right English answers 22 -> 27 of 39 on the three sets it was not tuned on (held-out 7 -> 8,
+# blind 8 -> 10, final 7 -> 9), 27 -> 26 of 29 on the tuned set; Vietnamese answers unchanged either way (so
+# not picked by meaning: it would cost time for nothing). With e5-small 12 -> 14 unseen and 27 -> 25 tuned:
+# two won, two lost, not worth its cost.
+MODEL_CHOICES: dict[str, dict] = {
+    "google/embeddinggemma-300m": {
+        "weights": _frozen({"vi": (1.0, 1.0, 1.0), "vi_nodiac": (1.0, 1.0, 1.0), "en": (1.0, 0.0, 0.0)}),
+        "sentence_by_meaning": frozenset({"en"}),
+    },
 }
 
 
 def for_model(model_id: str) -> RankingConfig:
-    """The ranking for an index built with `model_id`: DEFAULT, with the model's own fusion weights if it has any."""
-    weights = MODEL_WEIGHTS.get(model_id.partition("@")[0])
-    return replace(DEFAULT, weights=_frozen(weights)) if weights else DEFAULT
+    """The ranking for an index built with `model_id`: DEFAULT, with the model's own choices if it has any."""
+    return replace(DEFAULT, **MODEL_CHOICES.get(model_id.partition("@")[0], {}))
