@@ -121,66 +121,51 @@ def refused_without_loss(workspace, name: str, good: bytes, hostile: bytes, reas
     return message
 
 
-def test_docx_zip_bomb(workspace):
-    refused_without_loss(workspace, "report.docx", small_docx(["Điều 1. Trồng mới 500 ha rừng ngập mặn."]),
-                         docx_bomb(256), r"\.docx too large unpacked: 256\.\d MB > 200 MB limit \(INGEST_MAX_ZIP_MB\)")
+def small_report() -> bytes:
+    return small_docx(["Điều 1. Trồng mới 500 ha rừng ngập mặn."])
 
 
-def test_pdf_flate_bomb(workspace):
-    refused_without_loss(workspace, "report.pdf", small_pdf(), pdf_bomb(256),
-                         r"PDF stream at byte [\d,]+ too large inflated: over the 100 MB limit \(INGEST_MAX_PDF_STREAM_MB\)")
+# (file name, its good version, its hostile version, the reason ingest must give, limits set for both runs)
+HOSTILE = [
+    pytest.param("report.docx", small_report, lambda: docx_bomb(256),
+                 r"\.docx too large unpacked: 256\.\d MB > 200 MB limit \(INGEST_MAX_ZIP_MB\)", None, id="docx-zip-bomb"),
+    pytest.param("report.pdf", small_pdf, lambda: pdf_bomb(256),
+                 r"PDF stream at byte [\d,]+ too large inflated: over the 100 MB limit \(INGEST_MAX_PDF_STREAM_MB\)", None,
+                 id="pdf-flate-bomb"),
+    # Unbounded, this page takes pdfminer 33-64 s and ~950 MB: refused from its content before the layout.
+    pytest.param("report.pdf", small_pdf, lambda: text_drawing_pdf(1),
+                 r"PDF page 1 too costly to read \(drawing commands\): 1,02\d KB > 512 KB limit "
+                 r"\(INGEST_MAX_PDF_PAGE_CONTENT_KB\)", None, id="pdf-page-costly-for-pdfminer"),
+    # Under the content limit (460 KB), but ~196,000 characters to lay out.
+    pytest.param("report.pdf", small_pdf, lambda: text_drawing_pdf(0.45),
+                 r"PDF page 1 too costly to read \(text, estimated\): 19\d,\d{3} characters > 50,000 limit "
+                 r"\(INGEST_MAX_PDF_PAGE_CHARS\)", None, id="pdf-page-with-too-much-text"),
+    # A few KB that pdfminer parses and lays out 1,000 times (unbounded: 16 s, 250 MB).
+    pytest.param("report.pdf", small_pdf, lambda: form_drawn_pdf(1000),
+                 r"PDF page 1 too costly to read \(text, estimated\): 100,000 characters > 50,000 limit "
+                 r"\(INGEST_MAX_PDF_PAGE_CHARS\)", None, id="pdf-page-drawing-a-form-many-times"),
+    # Unbounded, pdfminer's byte-at-a-time repair of this stream takes 23-51 s: refused by the scan.
+    pytest.param("report.pdf", small_pdf, lambda: broken_zlib_pdf(16),
+                 r"PDF stream at byte [\d,]+ has zlib data cut short or corrupt: 15,\d{3} KB > 256 KB limit "
+                 r"\(INGEST_MAX_PDF_BROKEN_STREAM_KB\)", None, id="pdf-with-broken-zlib-data"),
+    # With the checks above raised, the reader's own limits stop the same files (the backstop).
+    pytest.param("report.pdf", small_pdf, lambda: text_drawing_pdf(1),
+                 r"reading needed over 150 MB \(INGEST_MAX_READ_MB\)",
+                 {"INGEST_MAX_READ_MB": "150", **UNCHECKED_PAGES}, id="pdf-page-stopped-by-the-memory-limit"),
+    pytest.param("report.pdf", small_pdf, lambda: broken_zlib_pdf(16),
+                 r"reading took over 7 s: 5 s \(INGEST_MAX_READ_SECONDS\) and 1 s for each of 2 pages "
+                 r"\(INGEST_MAX_READ_PAGE_SECONDS\)",
+                 {"INGEST_MAX_READ_SECONDS": "5", **UNCHECKED_PAGES}, id="pdf-stopped-by-the-time-limit"),
+    pytest.param("notes.txt", lambda: SMALL_TEXT, long_line,
+                 r"document too long: [\d,]+ characters > 1,000,000 limit \(INGEST_MAX_CHARS\)", None, id="one-huge-line"),
+    pytest.param("list.txt", lambda: SMALL_TEXT, many_chunks,
+                 r"document too long: 10,50\d chunks > 10,000 limit \(INGEST_MAX_CHUNKS\)", None, id="over-the-chunk-limit"),
+]
 
 
-# Unbounded, this page takes pdfminer 33-64 s and ~950 MB: refused from its content before the layout.
-def test_pdf_page_costly_for_pdfminer(workspace):
-    refused_without_loss(workspace, "report.pdf", small_pdf(), text_drawing_pdf(1),
-                         r"PDF page 1 too costly to read \(drawing commands\): 1,02\d KB > 512 KB limit "
-                         r"\(INGEST_MAX_PDF_PAGE_CONTENT_KB\)")
-
-
-# Under the content limit (460 KB), but ~196,000 characters to lay out.
-def test_pdf_page_with_too_much_text(workspace):
-    refused_without_loss(workspace, "report.pdf", small_pdf(), text_drawing_pdf(0.45),
-                         r"PDF page 1 too costly to read \(text, estimated\): 19\d,\d{3} characters > 50,000 limit "
-                         r"\(INGEST_MAX_PDF_PAGE_CHARS\)")
-
-
-# A few KB that pdfminer parses and lays out 1,000 times (unbounded: 16 s, 250 MB).
-def test_pdf_page_drawing_a_form_many_times(workspace):
-    refused_without_loss(workspace, "report.pdf", small_pdf(), form_drawn_pdf(1000),
-                         r"PDF page 1 too costly to read \(text, estimated\): 100,000 characters > 50,000 limit "
-                         r"\(INGEST_MAX_PDF_PAGE_CHARS\)")
-
-
-# Unbounded, pdfminer's byte-at-a-time repair of this stream takes 23-51 s: refused by the scan.
-def test_pdf_with_broken_zlib_data(workspace):
-    refused_without_loss(workspace, "report.pdf", small_pdf(), broken_zlib_pdf(16),
-                         r"PDF stream at byte [\d,]+ has zlib data cut short or corrupt: 15,\d{3} KB > 256 KB limit "
-                         r"\(INGEST_MAX_PDF_BROKEN_STREAM_KB\)")
-
-
-# With the checks above raised, the reader's own limits stop the same files (the backstop).
-def test_pdf_page_costly_for_pdfminer_stopped_by_the_memory_limit(workspace):
-    refused_without_loss(workspace, "report.pdf", small_pdf(), text_drawing_pdf(1),
-                         r"reading needed over 150 MB \(INGEST_MAX_READ_MB\)",
-                         env={"INGEST_MAX_READ_MB": "150", **UNCHECKED_PAGES})
-
-
-def test_pdf_with_broken_zlib_data_stopped_by_the_time_limit(workspace):
-    refused_without_loss(workspace, "report.pdf", small_pdf(), broken_zlib_pdf(16),
-                         r"reading took over 7 s: 5 s \(INGEST_MAX_READ_SECONDS\) and 1 s for each of 2 pages "
-                         r"\(INGEST_MAX_READ_PAGE_SECONDS\)",
-                         env={"INGEST_MAX_READ_SECONDS": "5", **UNCHECKED_PAGES})
-
-
-def test_one_huge_line_of_text(workspace):
-    refused_without_loss(workspace, "notes.txt", SMALL_TEXT, long_line(),
-                         r"document too long: [\d,]+ characters > 1,000,000 limit \(INGEST_MAX_CHARS\)")
-
-
-def test_document_over_the_chunk_limit(workspace):
-    refused_without_loss(workspace, "list.txt", SMALL_TEXT, many_chunks(),
-                         r"document too long: 10,50\d chunks > 10,000 limit \(INGEST_MAX_CHUNKS\)")
+@pytest.mark.parametrize("name, good, hostile, reason, env", HOSTILE)
+def test_a_hostile_file_is_refused_and_nothing_indexed_is_lost(workspace, name, good, hostile, reason, env):
+    refused_without_loss(workspace, name, good(), hostile(), reason, env=env)
 
 
 def test_hidden_files_are_reported(workspace):
