@@ -436,19 +436,24 @@ def svg(runs: list[dict]) -> str:
             f'<rect width="860" height="300" fill="white"/>\n{body}\n</svg>\n')
 
 
-def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m bench scale", description=__doc__.splitlines()[0])
-    parser.add_argument("--sizes", default=",".join(map(str, DEFAULT_SIZES)), help="comma-separated passage counts")
-    parser.add_argument("--sample", type=int, default=256, help="variant passages embedded by the real model")
-    parser.add_argument("--rebuild", action="store_true", help="rebuild indexes already in .index-scale/")
-    parser.add_argument("--dir", default=str(SCALE_DIR), help="where the indexes are built and kept")
+def common_arguments(parser: argparse.ArgumentParser, sizes: str) -> None:
+    """The options this benchmark and its PostgreSQL twin (bench/scale_pg.py) share."""
+    parser.add_argument("--sizes", default=sizes, help="comma-separated passage counts")
+    parser.add_argument("--sample", type=int, default=256, help="variant passages embedded by the real model (new folder indexes)")
+    parser.add_argument("--dir", default=str(SCALE_DIR), help="where the folder indexes are built and kept")
     parser.add_argument("--per-kind", type=int, default=QUERIES, help="queries of each kind")
-    parser.add_argument("--svg", help="write the growth curves to this SVG file")
     parser.add_argument("--json", action="store_true", help="print one JSON object last")
     parser.add_argument("--model")
     parser.add_argument("--backend")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("--queries", help=argparse.SUPPRESS)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench scale", description=__doc__.splitlines()[0])
+    common_arguments(parser, ",".join(map(str, DEFAULT_SIZES)))
+    parser.add_argument("--rebuild", action="store_true", help="rebuild indexes already in .index-scale/")
+    parser.add_argument("--svg", help="write the growth curves to this SVG file")
     args = parser.parse_args(argv)
     if args.child:
         print(json.dumps(measure(Path(args.child), Path(args.queries), args.model, args.backend)))

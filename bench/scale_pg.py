@@ -195,20 +195,12 @@ def table(runs: list[dict]) -> str:
 
 
 def main(argv: list[str] | None = None) -> None:
-    from bench.scale import QUERIES, SCALE_DIR
+    from bench.scale import common_arguments
 
     parser = argparse.ArgumentParser(prog="python -m bench.scale_pg", description=__doc__.splitlines()[0])
-    parser.add_argument("--sizes", default="10000,100000", help="comma-separated passage counts")
-    parser.add_argument("--sample", type=int, default=256, help="variant passages embedded by the real model (new folder indexes)")
-    parser.add_argument("--dir", default=str(SCALE_DIR), help="where bench/scale.py keeps its indexes (and the server: postgres/)")
+    common_arguments(parser, "10000,100000")
     parser.add_argument("--url", help="a PostgreSQL server to use (default: a local one in DIR/postgres)")
     parser.add_argument("--reload", action="store_true", help="load the databases again")
-    parser.add_argument("--per-kind", type=int, default=QUERIES, help="queries of each kind")
-    parser.add_argument("--json", action="store_true", help="print one JSON object last")
-    parser.add_argument("--model")
-    parser.add_argument("--backend")
-    parser.add_argument("--child", help=argparse.SUPPRESS)
-    parser.add_argument("--queries", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:
         print(json.dumps(measure(args.child, Path(args.queries), args.model, args.backend)))
