@@ -10,3 +10,10 @@ PROVINCES = [
     "Tây Ninh", "Thái Bình", "Thái Nguyên", "Thanh Hóa", "Thừa Thiên Huế", "Tiền Giang", "Hồ Chí Minh",
     "Trà Vinh", "Tuyên Quang", "Vĩnh Long", "Vĩnh Phúc", "Yên Bái",
 ]
+
+# Names that are also phrases of everyday Vietnamese, with what they mean as words: in text typed all in
+# lowercase they name the province only where a place is expected (index/scope.py). Names whose word sense is
+# rare outside set compounds ("hải dương học", oceanography) are not here: lowercase "hải dương" is the province.
+ORDINARY_PHRASES = {
+    "Hòa Bình": "peace", "Thái Bình": "peaceful; thái bình dương: the Pacific", "Cao Bằng": "as high as",
+}

@@ -12,6 +12,12 @@ YEAR = re.compile(r"\b(?:19|20)\d\d\b")
 _CONTENT = re.compile(r"[^\W\d_]+|" + YEAR.pattern)
 
 
+def canonical_query(text: str) -> str:
+    """One spelling for one typed question, for the answer cache and search: NFC, one tone-mark placement
+    ("hoà" -> "hòa", "thuỷ" -> "thủy"), whitespace collapsed to single spaces; case and diacritics kept."""
+    return " ".join(normalize(text).split())
+
+
 def content_words(text: str, exact: bool = False) -> set[str]:
     """Words that carry meaning (no stopwords, no one-letter words) and years: folded, or with
     `exact` as written (lowercase), so "lương" (salary) does not count as "lượng" (quantity)."""

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Callable
 
 from core.document import Chunk, Document, Metadata
-from core.text import term_pattern, term_spans
+from core.text import canonical_query, term_pattern, term_spans
 from index import store
 from index.answer import Answer, Closeness, answer
 from index.answer import figures as figure_spans
@@ -34,7 +34,7 @@ from ingest.readers import READERS, ReadError
 __all__ = ["Engine", "Filters", "MODES", "SearchResponse", "Document", "Metadata", "Summary", "ingest", "source_sha",
            "load_embedder", "embedder_for", "IndexMissing", "ModelMismatch", "ReadError", "index_dir", "writer_lock", "live_version",
            "indexed_documents", "sidecar_path", "supported_types", "format_date", "doc_ref", "figure_spans", "MAX_QUERY",
-           "follow_up", "confidence", "LEVELS"]
+           "follow_up", "confidence", "LEVELS", "canonical_query"]
 MAX_QUERY = 1000   # characters; a question is a sentence or two, a pasted clause at most
 
 
@@ -226,7 +226,8 @@ class Engine:
                accent_insensitive: bool = True) -> SearchResponse:
         """The answer and the top k passages; ValueError with a one-line reason for a query that cannot be searched."""
         started = time.perf_counter()
-        query = query.strip()
+        query = canonical_query(query)   # one spelling however it was typed (Unicode form, tone placement, spaces)
+        filters = filters.canonical() if filters is not None else None
         if not query:
             raise ValueError("empty query")
         if len(query) > MAX_QUERY:

@@ -5,7 +5,7 @@ import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from core.places import PROVINCES
+from core.places import ORDINARY_PHRASES, PROVINCES
 from core.text import YEAR
 from core.vietnamese import fold
 
@@ -13,6 +13,8 @@ from core.vietnamese import fold
 # a moment of the case it describes, not the year of a document.
 _DATES = re.compile(r"\b\d{1,2}[/.-]\d{1,2}[/.-]\d{4}\b|\b\d{1,2}/\d{4}\b|\bngay\s+\d{1,2}\s+thang\s+\d{1,2}\s+nam\s+\d{4}\b")
 _BEFORE_PLACE = re.compile(r"(?:tinh|thanh pho|tp\.?|province of|city of)\s*$")
+# Where lowercase text expects a place: first (what the question is about), or after these words.
+_PLACE_CUE = re.compile(r"(?:^|(?<!\w)(?:tinh|thanh pho|tp\.?|o|tai|cua|thuoc|province of|city of|in|of))\W*$")
 
 
 @dataclass(frozen=True)
@@ -46,8 +48,11 @@ _BY_FOLD = {" ".join(fold(p).split()): p for p in PROVINCES}
 
 def provinces_in(text: str) -> list[str]:
     """Provinces a question names. In a question written with capitals a name counts when it is
-    capitalised ("Hòa Bình") or follows "tỉnh"/"thành phố", so that "giữ gìn hòa bình" names no province;
-    a question typed all in lowercase is read as typed."""
+    capitalised ("Hòa Bình") or follows "tỉnh"/"thành phố", so that "giữ gìn hòa bình" names no province.
+    A question typed all in lowercase has no capitals to tell: a name counts, except a name that is also an
+    ordinary phrase (core.places.ORDINARY_PHRASES: "hòa bình" is peace, "cao bằng" as high as), which counts
+    only where a place is expected: first in the question, or after "tỉnh", "thành phố", "ở", "tại", "của", "thuộc"
+    ("chỉ tiêu của hòa bình năm 2024": a figure's "của" names whose figure it is; "vì hòa bình" does not)."""
     folded, cased = fold(text), text != text.lower()
     found: list[str] = []
     for m in _places().finditer(folded):
@@ -56,7 +61,9 @@ def provinces_in(text: str) -> list[str]:
             continue   # the country, or a province already named
         written = text[m.start():m.end()]
         capitalised = all(word[:1].isupper() for word in written.split())
-        if not cased or capitalised or _BEFORE_PLACE.search(folded[:m.start()]):
+        before = folded[:m.start()]
+        if capitalised or _BEFORE_PLACE.search(before) or \
+                (not cased and (name not in ORDINARY_PHRASES or _PLACE_CUE.search(before))):
             found.append(name)
     return found
 

@@ -6,7 +6,7 @@ from contextlib import nullcontext
 from dataclasses import dataclass, field, replace
 
 from core.document import Chunk, Document
-from core.text import YEAR, term_pattern, term_spans, years
+from core.text import YEAR, canonical_query, term_pattern, term_spans, years
 from core.vietnamese import fold
 from index.embed.base import Embedder
 from index.fuse import Joiner, dedupe
@@ -33,6 +33,12 @@ class Filters:
     year: int | None = None
     doc: str | None = None     # document id
     not_docs: frozenset[str] = frozenset()   # document ids left out (the benchmarks ask questions without their sources)
+
+    def canonical(self) -> Filters:
+        """The same filters with province and type spelled as canonical_query spells them (NFC, one tone
+        placement, single spaces), so "Lạng Sơn" typed decomposed (NFD) or "Khánh Hoà" still match."""
+        return replace(self, province=self.province and canonical_query(self.province) or None,
+                       type=self.type and canonical_query(self.type) or None)
 
     def accepts(self, doc: Document) -> bool:
         meta = doc.meta

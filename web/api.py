@@ -83,7 +83,7 @@ def router(service: Service, auth: Auth) -> APIRouter:
         manifest = engine.manifest
         return {"status": "ok", "documents": manifest.get("documents"), "chunks": manifest.get("chunks"),
                 "model": manifest.get("model"), "backend": manifest.get("backend"), "version": manifest.get("version"),
-                "auth": auth.on}
+                "auth": auth.on, "answer_cache": service.answer_cache()}
 
     @api.get("/api/search", tags=["search"], response_model=SearchResponse,
              responses={200: {"content": {"text/csv": {}}, "description": "the results (CSV with format=csv)"}})

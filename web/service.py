@@ -12,7 +12,7 @@ from collections import OrderedDict
 from pathlib import Path
 from typing import BinaryIO, Callable
 
-from index.engine import (Document, Engine, Filters, IndexMissing, Metadata, doc_ref, index_dir, ingest, live_version,
+from index.engine import (Document, Engine, canonical_query, Filters, IndexMissing, Metadata, doc_ref, index_dir, ingest, live_version,
                           embedder_for, sidecar_path, writer_lock)
 from web import uploads
 from web.limits import MAX_FILES
@@ -47,6 +47,7 @@ class Service:
         self.pool: SearchPool | None = None
         self._answers: OrderedDict[tuple, bytes] = OrderedDict()   # (query, k, filters, mode, accents, version) -> JSON
         self._answers_lock = threading.Lock()
+        self._answer_hits = 0
 
     # ---- start-up -------------------------------------------------------------------------
     def start(self, background: bool = True) -> None:
@@ -136,6 +137,8 @@ class Service:
         check_text(query, "the question")
         for name in ("province", "type", "doc"):
             check_text(getattr(filters, name, None), name)
+        query = canonical_query(query)   # "hoà"/"hòa", NFD/NFC and spacing: one cache entry, one search
+        filters = filters.canonical() if filters is not None else None
         engine = self.engine
         key = (query, k, repr(filters), mode, accent_insensitive)
         found = self._cached(key + (engine.version,))
@@ -155,7 +158,13 @@ class Service:
             data = self._answers.get(key)
             if data is not None:
                 self._answers.move_to_end(key)
+                self._answer_hits += 1
             return data
+
+    def answer_cache(self) -> dict:
+        """How many answers the cache holds and how many requests it has answered since start (for /healthz)."""
+        with self._answers_lock:
+            return {"entries": len(self._answers), "hits": self._answer_hits}
 
     def _remember(self, key: tuple, data: bytes) -> None:
         """Keep the answer of one index version; the first answer of a newer version empties the cache."""

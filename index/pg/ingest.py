@@ -1,4 +1,5 @@
-"""Bring the PostgreSQL index up to date with files and folders, one transaction per document (staged uploads: one for all)."""
+"""Bring the PostgreSQL index up to date with files and folders, one transaction per document (staged uploads: one for all);
+--rebuild builds a new index beside the live one and swaps it in at the end."""
 from __future__ import annotations
 
 import shutil
@@ -20,24 +21,21 @@ def ingest(paths: list[Path], embedder: Embedder, url: str, rebuild: bool = Fals
            progress: Progress | None = None, staged: dict[str, Path] | None = None) -> Summary:
     """index/build.py's ingest, same arguments and summary, into the database at `url`. Each changed document is
     written in one transaction (as soon as it is embedded: a long ingest that is interrupted keeps what it
-    finished, and the document it was writing stays as it was); staged files all in one, or none if one fails."""
+    finished, and the document it was writing stays as it was); staged files all in one, or none if one fails.
+    `rebuild` writes a new index in the schema schema.REBUILD while the live one keeps serving, and swaps it in
+    in one transaction at the end: a rebuild that fails or is killed leaves the old index as it was."""
     started = time.perf_counter()
     summary = Summary()
     staged = staged or {}
     with schema.connect(url, autocommit=True) as conn, store.writer(conn), tempfile.TemporaryDirectory(prefix="ingest-staged-") as shadow:
         manifest = {"model": embedder.model_id, "backend": embedder.backend, "features": FEATURES_VERSION}
+        if rebuild:   # a new index beside the live one, swapped in at the end (schema.swap_in)
+            schema.start_rebuild(conn)
         with conn.transaction():
             old_model = conn.execute("select value from meta where key = 'model'").fetchone()
             if old_model and old_model[0] != embedder.model_id and not rebuild:
                 raise ModelMismatch(f"this index was built with '{old_model[0]}' but the search model is "
                                     f"'{embedder.model_id}'; re-ingest with --rebuild or search with '{old_model[0]}'")
-            if rebuild:
-                conn.execute("truncate documents, chunks, vectors, terms, postings, literal, words, syllables, "
-                             "syllable_pairs, scopes, meta")
-                conn.execute("update state set version = pg_current_xact_id()::text::bigint, chunks = 0, tokens = 0")
-                conn.execute("alter sequence chunk_positions restart")
-                conn.execute("alter table vectors alter column embedding type vector")
-                conn.execute("drop index if exists vectors_hnsw")
             refresh = conn.execute("select value from meta where key = 'features'").fetchone()
             refresh = refresh is not None and int(refresh[0]) != FEATURES_VERSION
             store.set_model(conn, manifest, embedder.dim)
@@ -83,6 +81,8 @@ def ingest(paths: list[Path], embedder: Embedder, url: str, rebuild: bool = Fals
                 _refresh(conn, doc_id)
         summary.documents, summary.chunks = conn.execute(
             "select (select count(*) from documents), chunks from state").fetchone()
+        if rebuild:
+            schema.swap_in(conn)
     summary.seconds = round(time.perf_counter() - started, 3)
     return summary
 

@@ -38,6 +38,7 @@ MIGRATIONS = [
     """,
 ]
 LOCK = 7_460_312   # advisory lock key: one migrator, one writer at a time
+REBUILD = "public_rebuild"   # where --rebuild builds the new index while `public` keeps serving the old one
 
 
 class Unreachable(RuntimeError):
@@ -84,3 +85,44 @@ def ensure_dim(conn: psycopg.Connection, dim: int) -> None:
         raise ValueError(f"the index holds {typed}-dimensional vectors, not {dim}")
     conn.execute(f"alter table vectors alter column embedding type vector({int(dim)})")
     conn.execute("create index vectors_hnsw on vectors using hnsw (embedding vector_ip_ops)")
+
+
+def start_rebuild(conn: psycopg.Connection) -> None:
+    """Point this (autocommit) connection at a new, empty index in the schema REBUILD: what a killed rebuild
+    left there is dropped, the migrations create the tables there (pgvector's type stays in `public`), and
+    chunk positions continue after the live index's, so a position never names two different chunks (search
+    caches chunks by position)."""
+    conn.execute(f"drop schema if exists {REBUILD} cascade")
+    conn.execute(f"create schema {REBUILD}")
+    conn.execute(f"set search_path = {REBUILD}, public")
+    migrate(conn)
+    conn.execute(f"select setval('{REBUILD}.chunk_positions', (select last_value + 1 from public.chunk_positions), false)")
+
+
+def swap_in(conn: psycopg.Connection) -> None:
+    """Make the index built in REBUILD the live one, in one transaction: the live tables move out (and are
+    dropped), the new ones move into `public`. Searches lock `state` first (index/pg/search.py), so the swap
+    waits for those running and the next ones wait for it, then read the new index: none sees a mix or an
+    empty index. Anything that fails before the commit leaves the old index serving."""
+    with conn.transaction():
+        conn.execute("lock table public.state in access exclusive mode")
+        conn.execute("drop schema if exists public_old cascade")
+        conn.execute("create schema public_old")
+        for kind in ("r", "S"):   # tables first (their serial sequences move with them), then the sequences left
+            names = [r[0] for r in conn.execute("select relname from pg_class where relnamespace = %s::regnamespace "
+                                                "and relkind = %s order by relname", (REBUILD, kind))]
+            what = "table" if kind == "r" else "sequence"
+            for name in names:
+                if conn.execute("select to_regclass(%s)", (f"public.{name}",)).fetchone()[0] is not None:
+                    conn.execute(f'alter {what} public."{name}" set schema public_old')
+            for name in names:
+                conn.execute(f'alter {what} {REBUILD}."{name}" set schema public')
+        conn.execute("drop schema public_old cascade")
+        conn.execute(f"drop schema {REBUILD}")   # empty now; anything left in it aborts the swap
+    conn.execute("set search_path to default")
+
+
+def pin(conn: psycopg.Connection) -> None:
+    """Start a reading transaction by locking the live `state` table (before any query takes the snapshot):
+    a rebuild's swap (swap_in) waits for it, and it for the swap, never a mix of two indexes."""
+    conn.execute("lock table state in access share mode")

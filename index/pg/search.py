@@ -70,6 +70,7 @@ class Index:
     def refresh(self) -> None:
         """Read the latest version's derived state."""
         with self.pool.connection() as conn, conn.transaction():
+            schema.pin(conn)
             state = self._read(conn)
         with self._lock:
             self._latest = state
@@ -91,6 +92,7 @@ class Index:
             yield
             return
         with self.pool.connection() as conn, conn.transaction():
+            schema.pin(conn)   # first: a rebuild's swap waits for this search, or this search for the swap
             state = self._latest
             if store.version(conn) != state.number:
                 state = self._read(conn)

@@ -85,6 +85,25 @@ def test_filters(engine):
     assert not search(engine, "che phủ rừng", filters=Filters(year=1999))["results"]
 
 
+def test_filters_typed_decomposed_or_with_the_other_tone_placement_match(engine):
+    import unicodedata
+
+    nfd = search(engine, "tỷ lệ che phủ rừng", filters=Filters(province=unicodedata.normalize("NFD", "Bắc Giang")))
+    assert nfd["results"] and {r["doc"]["province"] for r in nfd["results"]} == {"Bắc Giang"}
+    kind = next(d.meta.type for d in engine.documents.values() if d.meta.type == "Nghị quyết")
+    typed = search(engine, "  chỉ tiêu  năm 2024 ", filters=Filters(type=unicodedata.normalize("NFD", kind)))
+    assert typed["query"] == "chỉ tiêu năm 2024" and {r["doc"]["type"] for r in typed["results"]} == {kind}
+
+
+@pytest.mark.parametrize("question, named", [
+    ("giữ vững hòa bình ổn định năm 2024", []),                 # peace: no province named, nothing said about one
+    ("chỉ tiêu của hòa bình năm 2024", ["Hòa Bình"]),           # after "của", the province (none of ours)
+    ("tỷ lệ che phủ rừng ở cao bằng năm 2024", ["Cao Bằng"]),
+])
+def test_in_lowercase_an_ordinary_phrase_is_a_province_only_where_a_place_is_expected(engine, question, named):
+    assert search(engine, question)["not_covered"]["provinces"] == named
+
+
 def test_question_the_corpus_cannot_answer_still_lists_the_closest_passages(engine):
     response = search(engine, "What is Hà Giang's 2024 rice yield target?")
     assert response["answer"] is None and response["no_answer_reason"]

@@ -27,3 +27,16 @@ def test_scope_says_what_no_document_is_about():
     scope = scope_of("So sánh Hà Giang với Lạng Sơn năm 2024", ["43-nq/tw"], known, {"12-nq/tu"})
     assert scope.named == {"lang son", "2024"} and not scope.outside   # it also names a province we have
     assert scope.unknown_numbers == ("43-nq/tw",)
+
+
+def test_in_lowercase_a_name_that_is_an_ordinary_phrase_counts_only_where_a_place_is_expected():
+    """"hòa bình" is peace, "cao bằng" as high as: without capitals they name the province only first in the
+    question or after a word that expects a place (tỉnh, thành phố, ở, tại, của, thuộc); other names count anywhere."""
+    for peace in ("giữ vững hòa bình ổn định", "giu vung hoa binh on dinh", "vì hòa bình và phát triển năm 2024",
+                  "tăng trưởng năm 2024 cao bằng năm 2023 không?", "hợp tác với các nước thái bình dương"):
+        assert provinces_in(peace) == [], peace
+    for place, name in (("chỉ tiêu của hòa bình năm 2024", "Hòa Bình"), ("tỷ lệ che phủ rừng ở hòa bình?", "Hòa Bình"),
+                        ("ngân sách tỉnh thái bình 2024", "Thái Bình"), ("cao bằng đón bao nhiêu lượt khách năm 2025", "Cao Bằng"),
+                        ("khach du lich tai cao bang 2025", "Cao Bằng"), ("forest cover of hoa binh in 2024", "Hòa Bình"),
+                        ("giữ vững hòa bình ở hà giang", "Hà Giang"), ("dân số hải dương năm 2024", "Hải Dương")):
+        assert provinces_in(place) == [name], place
