@@ -7,14 +7,18 @@ asked with diacritics and again with them removed (the stem only for multiple ch
 returned passage whose document is the gold law and whose section path is in the gold article.
 Counted for what a user is shown (`Engine.search`: empty when the answer decision refuses) and for the
 ranking before that decision (`Searcher.search`), with the tutorial baseline in the same run.
+`--laws N` runs on the N laws with the most questions only (their own index) and the questions whose
+gold articles are all in them. The baseline's vectors are kept on disk (per model and text) so a rerun reuses them.
 """
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import re
 import statistics
 import time
+from collections import Counter
 from pathlib import Path
 
 import numpy as np
@@ -52,7 +56,7 @@ def law_files(articles: dict[str, str], folder: Path) -> dict[str, Path]:
 
 def in_article(section: list[str] | str, article: str) -> bool:
     text = " › ".join(section) if isinstance(section, list) else section
-    return re.search(rf"(?:^|› )Điều {re.escape(article)}\.", text) is not None
+    return re.search(rf"(?:^|› )Điều {re.escape(article)}(?:\.|$| ›)", text) is not None
 
 
 def rank_of(hits: list[tuple[str, str]], gold: list[tuple[str, str]]) -> int | None:
@@ -74,7 +78,7 @@ class Baseline:
     """The tutorial: 1000/100-character chunks of each law file, the same model, dense search only.
     A chunk counts for the article its first character falls in."""
 
-    def __init__(self, files: dict[str, Path], embedder):
+    def __init__(self, files: dict[str, Path], embedder, cache: Path):
         from langchain_text_splitters import RecursiveCharacterTextSplitter
 
         splitter = RecursiveCharacterTextSplitter(chunk_size=1000, chunk_overlap=100)
@@ -92,8 +96,18 @@ class Baseline:
                 texts.append(piece)
         self.embedder = embedder
         self.index = DenseIndex(embedder.dim)
-        vectors = [embedder.embed_passages(texts[i:i + 64]) for i in range(0, len(texts), 64)]
-        self.index.add(list(range(len(texts))), np.vstack(vectors))
+        self.index.add(list(range(len(texts))), self._vectors(texts, cache))
+
+    def _vectors(self, texts: list[str], cache: Path) -> np.ndarray:
+        """The chunks' vectors, read from `cache` when the same model embedded the same texts before."""
+        digest = hashlib.sha1("\0".join([self.embedder.model_id, *texts]).encode()).hexdigest()[:16]
+        path = cache / f"baseline-{digest}.npy"
+        if path.exists():
+            return np.load(path)
+        vectors = np.vstack([self.embedder.embed_passages(texts[i:i + 64]) for i in range(0, len(texts), 64)])
+        cache.mkdir(parents=True, exist_ok=True)
+        np.save(path, vectors)
+        return vectors
 
     def search(self, question: str, k: int = 10) -> list[tuple[str, str]]:
         return [self.where[i] for i, _ in self.index.search(self.embedder.embed_query(question), k)]
@@ -103,16 +117,22 @@ def run(args) -> dict:
     articles = json.loads((args.data / "articles.json").read_text(encoding="utf-8"))
     questions = json.loads((args.data / "questions.json").read_text(encoding="utf-8"))
     files = law_files(articles, args.work / "laws")
+    if args.laws:   # the laws most asked about
+        asked = Counter(a["law_id"] for q in questions for a in q["relevant_articles"])
+        files = {law: files[law] for law in sorted(files, key=lambda law: (-asked[law], law))[:args.laws]}
+        questions = [q for q in questions if all(a["law_id"] in files for a in q["relevant_articles"])]
     source = {law: f"{path.parent.name}/{path.name}" for law, path in files.items()}
+    print(f"{len(files)} laws, {len(questions)} questions")
     embedder = load_embedder(args.model, args.backend)
-    summary = ingest([args.work / "laws"], embedder, args.work / "index")
+    index = args.work / (f"index-laws{args.laws}" if args.laws else "index")
+    summary = ingest([args.work / "laws"] if not args.laws else list(files.values()), embedder, index)
     print(f"index: {summary.documents} laws, {summary.chunks} passages ({summary.chunks_embedded} embedded now, "
           f"{summary.seconds:.0f} s); errors: {summary.errors or 'none'}")
-    engine = Engine(args.work / "index", embedder)
+    engine = Engine(index, embedder)
     by_source = {d.source: d for d in engine.documents.values()}
     titled = sum(1 for law, key in source.items() if fold(by_source[key].meta.title or "") == fold(law))
     print(f"documents whose recognised title is their law's name: {titled}/{len(source)}")
-    baseline = None if args.no_baseline else Baseline(files, embedder)
+    baseline = None if args.no_baseline else Baseline(files, embedder, args.work / "baseline")
 
     rows, empty, latencies = {}, {}, []
     for variant in ("with diacritics", "without diacritics"):
@@ -152,6 +172,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--work", type=Path, default=WORK, help="where the law files and their index go")
     parser.add_argument("--model")
     parser.add_argument("--backend")
+    parser.add_argument("--laws", type=int, help="only the N laws with the most questions, and the questions about them")
     parser.add_argument("--no-baseline", action="store_true")
     parser.add_argument("--json", type=Path, help="also write the figures to this file")
     args = parser.parse_args(argv)
