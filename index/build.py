@@ -104,9 +104,9 @@ class _Stream:
             for row, item in enumerate(items, start=self.writer.chunks):
                 if not isinstance(item, str):
                     vectors.append(item)
-                elif item in fresh:
-                    vectors.append(fresh.pop(item))
-                    self.rows[item] = row
+                elif item in fresh:   # kept until the flush ends: the same text may come again in this document
+                    vectors.append(fresh[item])
+                    self.rows.setdefault(item, row)
                 elif item in self.rows:
                     vectors.append(self.writer.vector(self.rows[item]))
                 else:

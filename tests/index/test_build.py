@@ -1,6 +1,7 @@
 """Incremental ingest against a copy of the session index: exact counts, removals, bad files, crashes."""
 import shutil
 
+import numpy as np
 import pytest
 
 from index import store
@@ -48,6 +49,21 @@ def test_added_and_removed_files(workspace, embedder):
     assert summary.chunks_embedded == len(new.chunks) == 2   # the heading line and the target line
     assert len(snap.documents) == 5 and len(snap.dense) == len(snap.chunks)
     assert not any(d.source.endswith("000_40b5a0639ebd00a3.txt") for d in snap.documents.values())
+
+
+def test_a_new_document_repeating_a_passage_is_embedded_once_and_both_keep_the_vector(tmp_path, embedder):
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    line = "- Báo cáo kết quả thực hiện về Sở Nội vụ trước ngày 15/12."
+    (docs / "plan.txt").write_text(f"KẾ HOẠCH\n\nI. NHIỆM VỤ\n\n{line}\n\n- Trồng rừng mới 500 ha.\n\n{line}\n", encoding="utf-8")
+    summary = ingest([docs], embedder, tmp_path / "index")
+    snap = store.load(tmp_path / "index")
+    twice = [c for c in snap.chunks if c.text == line]
+    assert len(twice) == 2 and twice[0].embed_text == twice[1].embed_text
+    assert summary.chunks_embedded == len(snap.chunks) - 1 == len(snap.dense) - 1
+    first, second = store.vectors_of(snap.dense, twice)
+    assert np.array_equal(first, second)
+    assert np.allclose(first, embedder.embed_passages([twice[0].embed_text])[0], atol=1e-4)
 
 
 def test_bad_files_are_reported_and_lose_nothing(workspace, embedder):
