@@ -12,7 +12,7 @@ from index.ranking import DEFAULT, RankingConfig
 from index.search import Hit
 
 FIGURE = re.compile(r"(?:(?:trên|dưới|khoảng|tối thiểu|tối đa)\s+)?\d+(?:[.,]\d+)*(?:\s*[-–]\s*\d+(?:[.,]\d+)*)?(?:\s*[%‰])?")
-_SENTENCE_END = re.compile(r"(?<=[.;!?])\s+(?=[^\s])")
+_SENTENCE_END = re.compile(r"(?<=[.;!?])\s+(?=[^\s])|\s*\n\s*")   # a line break ends a sentence too
 # List markers before a sentence, possibly several ("- (1) ...", "2. a) ..."): never part of what it says.
 _LIST_MARKER = re.compile(r"^\s*(?:(?:\(\d+\)|\d+\)|[-–•+*]|[a-zđ]\)|\d+(?:\.\d+)*\.)\s+)+")
 _ONLY_MARKER = re.compile(r"\(?\d+(?:\.\d+)*[.)]?|[a-zđ]\)")   # "2." cut off by the sentence split
@@ -28,7 +28,8 @@ class Answer:
 
 
 def sentences(text: str) -> list[str]:
-    """Sentences and semicolon clauses of a passage, list markers removed."""
+    """Sentences and semicolon clauses of a passage (a line break ends one: a sentence never runs across
+    two lines of a law or a table), list markers removed."""
     pieces = (_LIST_MARKER.sub("", s).strip() for s in _SENTENCE_END.split(text.strip()))
     return [s for s in pieces if s and not _ONLY_MARKER.fullmatch(s)]
 

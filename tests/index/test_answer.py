@@ -1,4 +1,5 @@
 """Figures and sentences of an answer: list markers are not figures, the same figure written twice is one."""
+from core.text import content_words
 from index.answer import best_sentence, figure_values, figures, sentences
 
 
@@ -20,6 +21,13 @@ def test_the_same_figure_written_differently_is_one_value_and_years_are_not_valu
 def test_sentences_drop_every_list_marker_before_them():
     assert sentences("- (1) Tốc độ tăng trưởng: 7 - 7,5%. 2. Thu ngân sách 7.485 tỷ đồng.") == [
         "Tốc độ tăng trưởng: 7 - 7,5%.", "Thu ngân sách 7.485 tỷ đồng."]
+
+
+def test_a_line_break_ends_a_sentence():
+    text = "Trách nhiệm của người sử dụng trái phép chất ma túy\n2. Chấp hành việc quản lý của Ủy ban nhân dân cấp xã"
+    assert sentences(text) == ["Trách nhiệm của người sử dụng trái phép chất ma túy",
+                               "Chấp hành việc quản lý của Ủy ban nhân dân cấp xã"]
+    assert best_sentence(text, content_words("chấp hành quản lý")) == "Chấp hành việc quản lý của Ủy ban nhân dân cấp xã"
 
 
 PASSAGE = ("Tỷ lệ chất thải rắn được thu gom xử lý đạt 86,7%. "
