@@ -24,7 +24,9 @@ class RankingConfig:
     # 0.917 / 0.972 against RRF k=60's 0.966 / 0.841 / 0.874 / 0.922, answers right 83 / 32 / 33 / 33 against
     # 81 / 27 / 32 / 32), and on the three untuned sets with e5-small (0.891 / 0.878 / 0.854 against 0.837 /
     # 0.821 / 0.834, answers right 28 / 28 / 24 against 25 / 26 / 24; tuned 0.950 against 0.957): leaving any set
-    # out, the other three pick it for both models (BENCHMARKS.md, "Min-max fusion").
+    # out, the other three pick it for both models. Not confirmed on the external legal questions (ALQAC, 6 laws):
+    # with EmbeddingGemma 3 fewer of 178 gold articles first (hit@5 equal), e5-small equal; RRF k=20 ties RRF k=60
+    # there and is the fallback (BENCHMARKS.md, "Re-measured on 2026-12-07").
     fusion: str = "minmax"
     rrf_k: int = 60
     # Weights of the (dense, lexical, coverage) rankings per query language. English queries reach BM25
