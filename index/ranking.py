@@ -21,9 +21,9 @@ class RankingConfig:
     candidates: int = 60
     # How the rankings combine: "rrf" (weight / (rrf_k + rank)) or "minmax" (weight x score scaled to 0..1).
     # RRF k=60 for e5-small: min-max ranked its three untuned question sets better (MRR@10 0.891 / 0.878 / 0.854
-    # against 0.837 / 0.821 / 0.834) but lost the tuned set, tied on the external ALQAC questions, and gave a
-    # wrong answer the tests guard against (a salary question answered with the budget). EmbeddingGemma: see
-    # MODEL_CHOICES.
+    # against 0.837 / 0.821 / 0.834) but lost the tuned set, tied on the external ALQAC questions, and with its
+    # decision refitted answered a salary question the corpus cannot answer with the budget (a test guards it).
+    # EmbeddingGemma: see MODEL_CHOICES.
     fusion: str = "rrf"
     rrf_k: int = 60
     # Weights of the (dense, lexical, coverage) rankings per query language. English queries reach BM25
