@@ -12,9 +12,10 @@ from core.vietnamese import fold
 # Dates and months inside a question ("sinh ngày 03/10/2003", "tháng 10/2023", "ngày 5 tháng 6 năm 2020") name
 # a moment of the case it describes, not the year of a document.
 _DATES = re.compile(r"\b\d{1,2}[/.-]\d{1,2}[/.-]\d{4}\b|\b\d{1,2}/\d{4}\b|\bngay\s+\d{1,2}\s+thang\s+\d{1,2}\s+nam\s+\d{4}\b")
-_BEFORE_PLACE = re.compile(r"(?:tinh|thanh pho|tp\.?|province of|city of)\s*$")
-# Where lowercase text expects a place: first (what the question is about), or after these words.
-_PLACE_CUE = re.compile(r"(?:^|(?<!\w)(?:tinh|thanh pho|tp\.?|o|tai|cua|thuoc|province of|city of|in|of))\W*$")
+_PLACE_WORDS = r"tinh|thanh pho|tp\.?|province of|city of"   # folded
+_BEFORE_PLACE = re.compile(rf"(?:{_PLACE_WORDS})\s*$")
+# Where lowercase text expects a place: first (what the question is about), after a place word or after these.
+_PLACE_CUE = re.compile(rf"(?:^|(?<!\w)(?:{_PLACE_WORDS}|o|tai|cua|thuoc|in|of))\W*$")
 
 
 @dataclass(frozen=True)
